@@ -1,0 +1,37 @@
+"""The SDK's transport interface, with two implementations side by side: ``local`` and ``http``."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunRecord, RunPage
+
+
+class TrackingBackend(Protocol):
+    """What the SDK needs from wherever runs are kept. Errors are :class:`RidgelineError` subclasses;
+    :class:`Unavailable` means "try again later" and is the only one the background sender retries."""
+
+    def create_run(self, project: str, run_id: str, name: str | None, user: str, start_time: int,
+                   parent_run_id: str | None) -> RunRecord: ...
+
+    def get_run(self, run_id: str) -> RunRecord: ...
+
+    def resume_run(self, run_id: str) -> RunRecord: ...
+
+    def finish_run(self, run_id: str, status: str, end_time: int) -> RunRecord: ...
+
+    def log_batch(self, run_id: str, batch: LogBatch) -> list[dict[str, str]]:
+        """Apply a batch (exactly once per batch id); returns the params that conflicted."""
+        ...
+
+    def get_project(self, name: str) -> Project: ...
+
+    def list_projects(self) -> list[Project]: ...
+
+    def search_runs(self, projects: list[str], filter: str | None, order_by: list[str] | None, limit: int,
+                    cursor: str | None) -> RunPage: ...
+
+    def metric_history(self, run_id: str, key: str, min_step: int | None, max_step: int | None,
+                       points: int | None) -> MetricHistory: ...
+
+    def close(self) -> None: ...

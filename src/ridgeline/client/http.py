@@ -1,0 +1,96 @@
+"""The HTTP backend: the SDK talking to ``ridgeline server`` over the native REST API."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import httpx
+import orjson
+
+from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunRecord, RunPage
+from ridgeline.domain.errors import RidgelineError, Unavailable, error_from_dict
+from ridgeline.domain.wire import encode_value, history_from_json, page_from_json, project_from_json, run_from_json
+
+API = "/api/v1"
+
+
+def _series_json(batch: LogBatch) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": series.key,
+            "steps": list(series.steps),
+            "values": list(series.values) if all(map(math.isfinite, series.values))
+            else [encode_value(x) for x in series.values],
+            "timestamps": list(series.timestamps),
+        }
+        for series in batch.metrics
+    ]
+
+
+class HttpBackend:
+    def __init__(self, base_url: str, timeout: float = 30.0, token: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        headers = {"User-Agent": "ridgeline-sdk", "Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
+
+    def _call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        content = None if json is None else orjson.dumps(json)
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        try:
+            response = self._http.request(method, API + path, content=content, params=params, headers=headers)
+        except httpx.TransportError as exc:
+            raise Unavailable(f"cannot reach the tracking server at {self.base_url}: {exc}") from exc
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise Unavailable(f"tracking server answered HTTP {response.status_code}: {response.text[:200]}")
+        try:
+            data = orjson.loads(response.content) if response.content else {}
+        except orjson.JSONDecodeError as exc:
+            raise RidgelineError(f"tracking server sent invalid JSON (HTTP {response.status_code})") from exc
+        if response.status_code >= 400:
+            raise error_from_dict(data.get("error", {}), response.status_code)
+        return data
+
+    def create_run(self, project: str, run_id: str, name: str | None, user: str, start_time: int,
+                   parent_run_id: str | None) -> RunRecord:
+        body = {"project": project, "run_id": run_id, "name": name, "user": user, "start_time": start_time,
+                "parent_run_id": parent_run_id}
+        return run_from_json(self._call("POST", "/runs", json=body))
+
+    def get_run(self, run_id: str) -> RunRecord:
+        return run_from_json(self._call("GET", f"/runs/{run_id}"))
+
+    def resume_run(self, run_id: str) -> RunRecord:
+        return run_from_json(self._call("POST", f"/runs/{run_id}/resume"))
+
+    def finish_run(self, run_id: str, status: str, end_time: int) -> RunRecord:
+        return run_from_json(self._call("POST", f"/runs/{run_id}/finish",
+                                        json={"status": status, "end_time": end_time}))
+
+    def log_batch(self, run_id: str, batch: LogBatch) -> list[dict[str, str]]:
+        body = {"batch_id": batch.batch_id, "params": batch.params, "tags": batch.tags,
+                "metrics": _series_json(batch)}
+        result: list[dict[str, str]] = self._call("POST", f"/runs/{run_id}/batches", json=body)["conflicts"]
+        return result
+
+    def get_project(self, name: str) -> Project:
+        return project_from_json(self._call("GET", "/projects/by-name", params={"name": name}))
+
+    def list_projects(self) -> list[Project]:
+        return [project_from_json(item) for item in self._call("GET", "/projects")["projects"]]
+
+    def search_runs(self, projects: list[str], filter: str | None, order_by: list[str] | None, limit: int,
+                    cursor: str | None) -> RunPage:
+        body = {"projects": projects, "filter": filter, "order_by": order_by, "limit": limit, "cursor": cursor}
+        return page_from_json(self._call("POST", "/runs/search", json=body))
+
+    def metric_history(self, run_id: str, key: str, min_step: int | None, max_step: int | None,
+                       points: int | None) -> MetricHistory:
+        query = {"key": key, "min_step": min_step, "max_step": max_step, "points": points}
+        params = {k: v for k, v in query.items() if v is not None}
+        return history_from_json(self._call("GET", f"/runs/{run_id}/metrics/history", params=params))
+
+    def close(self) -> None:
+        self._http.close()

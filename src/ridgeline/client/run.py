@@ -1,0 +1,263 @@
+"""``ridgeline.start_run`` and the :class:`Run` it returns: the calls a training script makes."""
+
+from __future__ import annotations
+
+import atexit
+import getpass
+import logging
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from ridgeline.client.backend import TrackingBackend
+from ridgeline.client.resolve import backend_for
+from ridgeline.client.sender import FLUSH_AT_POINTS, SeriesBuffer, Sender
+from ridgeline.config import Settings
+from ridgeline.domain import validation as v
+from ridgeline.domain.entities import RunRecord, RunStatus
+from ridgeline.domain.errors import Conflict, InvalidArgument, Unavailable
+from ridgeline.domain.ids import new_id, now_ms
+
+log = logging.getLogger("ridgeline")
+_time_ns = time.time_ns
+
+
+def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested config dicts become dotted param keys: {"optimizer": {"lr": 0.1}} -> {"optimizer.lr": 0.1}."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+class Run:
+    """A run being logged. Use as a context manager, or call :meth:`finish` yourself.
+
+    Logging methods validate their arguments at once (a bad key or value raises ``InvalidArgument`` naming it)
+    and return without touching the network; a background thread delivers the data.
+    """
+
+    def __init__(self, backend: TrackingBackend, run_id: str, name: str, project: str, settings: Settings,
+                 *, create_fields: dict[str, Any] | None = None, resumed_from: RunRecord | None = None) -> None:
+        self.id = run_id
+        self.name = name
+        self.project = project
+        self._backend = backend
+        self._settings = settings
+        self._finished = False
+        self._logged_params: dict[str, str] = dict(resumed_from.params) if resumed_from else {}
+        # Set when the backend was unreachable at start: the sender creates the run before its first batch.
+        self._create_fields = create_fields
+        ensure = None if create_fields is None else self._create_later
+        self._sender = Sender(backend, run_id, interval=settings.flush_interval,
+                              max_buffered_points=settings.max_buffered_points, ensure_run=ensure)
+        if resumed_from:
+            for key, point in resumed_from.latest_metrics.items():
+                self._sender.series[key] = SeriesBuffer(next_step=point.step + 1)
+        _active_runs.add(self)
+
+    def _create_later(self) -> None:
+        assert self._create_fields is not None
+        self._backend.create_run(**self._create_fields)
+
+    def __repr__(self) -> str:
+        return f"<ridgeline.Run {self.name!r} id={self.id} project={self.project!r}>"
+
+    # logging --------------------------------------------------------------------------------------------------
+
+    def log_metric(self, key: str, value: float, step: int | None = None, timestamp: int | None = None) -> None:
+        """Record one point. ``step`` defaults to one past this key's last step; ``timestamp`` (epoch ms) to now."""
+        sender = self._sender
+        buf = sender.series.get(key)
+        if buf is None:
+            buf = self._new_series(key)
+        if type(value) is not float:
+            value = v.check_metric_value(value, f"value of metric {key!r}")
+        if step is None:
+            step = buf.next_step
+        elif type(step) is not int or not v.INT64_MIN <= step <= v.INT64_MAX:
+            step = v.check_step(step, f"step of metric {key!r}")
+        stamp = _time_ns() // 1_000_000 if timestamp is None else v.check_timestamp(timestamp, "timestamp")
+        with sender.lock:
+            if self._finished:
+                raise Conflict(f"run {self.name!r} is finished; start or resume a run to log more")
+            if sender.pending >= sender.max_buffered_points:
+                sender.wait_for_room()
+            buf.steps.append(step)
+            buf.values.append(value)
+            buf.timestamps.append(stamp)
+            sender.pending += 1
+            if sender.pending >= FLUSH_AT_POINTS:
+                sender.nudge()
+        buf.next_step = step + 1
+
+    def _new_series(self, key: str) -> SeriesBuffer:
+        v.check_key(key, "metric key")
+        with self._sender.lock:
+            return self._sender.series.setdefault(key, SeriesBuffer())
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None,
+                    timestamp: int | None = None) -> None:
+        """Record several metrics at the same step (each key's own next step when ``step`` is None)."""
+        if not isinstance(metrics, Mapping):
+            raise InvalidArgument("log_metrics takes a dict of key: value", field="metrics")
+        stamp = now_ms() if timestamp is None else timestamp
+        for key, value in metrics.items():
+            self.log_metric(key, value, step, stamp)
+
+    def log_param(self, key: str, value: Any) -> None:
+        self.log_params({key: value})
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Record hyperparameters. A param keeps its first value: logging another value raises ``Conflict``."""
+        checked = self._checked_texts(params, "param", v.MAX_PARAM_VALUE_LENGTH)
+        for key, value in checked.items():
+            old = self._logged_params.get(key)
+            if old is not None and old != value:
+                raise Conflict(f"param {key!r} is already {old!r}; params cannot change (got {value!r})",
+                               field=f"params.{key}")
+        with self._sender.lock:
+            self._sender.params.update(checked)
+        self._logged_params.update(checked)
+        self._sender.nudge()
+
+    def set_tag(self, key: str, value: Any) -> None:
+        self.set_tags({key: value})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Set tags (mutable labels); the last value wins."""
+        checked = self._checked_texts(tags, "tag", v.MAX_TAG_VALUE_LENGTH)
+        with self._sender.lock:
+            self._sender.tags.update(checked)
+        self._sender.nudge()
+
+    @staticmethod
+    def _checked_texts(values: Mapping[str, Any], kind: str, max_length: int) -> dict[str, str]:
+        if not isinstance(values, Mapping):
+            raise InvalidArgument(f"{kind}s must be a dict of key: value", field=f"{kind}s")
+        checked = {}
+        for key, value in values.items():
+            v.check_key(key, f"{kind} key")
+            if value is None:
+                raise InvalidArgument(f"{kind} {key!r} has no value (None)", field=f"{kind}s.{key}")
+            checked[key] = v.check_text(value, f"{kind} {key!r}", max_length)
+        return checked
+
+    # lifecycle ----------------------------------------------------------------------------------------------
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything logged so far is delivered; False when ``timeout`` (seconds) ran out."""
+        return self._sender.flush(self._settings.flush_timeout if timeout is None else timeout)
+
+    def finish(self, status: str | RunStatus = RunStatus.FINISHED) -> None:
+        """Deliver what is buffered, then mark the run ended (FINISHED, FAILED or KILLED). Idempotent."""
+        final = RunStatus(str(status).upper())
+        if not final.is_terminal:
+            raise InvalidArgument("finish() takes FINISHED, FAILED or KILLED", field="status")
+        with self._sender.lock:
+            if self._finished:
+                return
+            self._finished = True
+        end = now_ms()
+        undelivered = self._sender.close(self._settings.flush_timeout)
+        _active_runs.discard(self)
+        if undelivered:
+            log.error("ridgeline: run %s ended with %d metric points undelivered", self.id, undelivered)
+        try:
+            self._backend.finish_run(self.id, final.value, end)
+        except Unavailable as exc:
+            log.error("ridgeline: could not mark run %s as %s: %s", self.id, final.value, exc)
+        finally:
+            self._backend.close()
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.finish(RunStatus.FINISHED)
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.finish(RunStatus.KILLED)
+        else:
+            self.finish(RunStatus.FAILED)
+
+
+_active_runs: weakref.WeakSet[Run] = weakref.WeakSet()
+_crashed = threading.Event()
+_previous_excepthook = sys.excepthook
+
+
+def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    _crashed.set()
+    _previous_excepthook(exc_type, exc, tb)
+
+
+sys.excepthook = _excepthook
+
+
+@atexit.register
+def _finish_active_runs() -> None:
+    """Runs still open at interpreter exit are delivered and closed: FAILED after an uncaught exception."""
+    status = RunStatus.FAILED if _crashed.is_set() else RunStatus.FINISHED
+    for run in list(_active_runs):
+        try:
+            run.finish(status)
+        except Exception:
+            log.exception("ridgeline: could not finish run %s at exit", run.id)
+
+
+def start_run(project: str = "default", *, name: str | None = None, config: Mapping[str, Any] | None = None,
+              tags: Mapping[str, Any] | None = None, run_id: str | None = None, parent: Run | str | None = None,
+              tracking_uri: str | None = None) -> Run:
+    """Start a run (or resume one with ``run_id``) and return it.
+
+    ``config`` is logged as params (nested dicts become dotted keys). Usable as ``with start_run(...) as run:``
+    (an exception inside ends the run as FAILED) or as a plain call followed by ``run.finish()``.
+    """
+    settings = Settings.load()
+    backend = backend_for(tracking_uri, settings)
+    if run_id is not None:
+        record = backend.resume_run(v.check_id(run_id, "run_id"))
+        project_name = project
+        run = Run(backend, record.id, record.name, project_name, settings, resumed_from=record)
+    else:
+        v.check_name(project, "project")
+        if name is not None:
+            v.check_name(name, "name", v.MAX_KEY_LENGTH)
+        parent_id = parent.id if isinstance(parent, Run) else parent
+        from ridgeline.services.names import random_run_name
+
+        fields = {"project": project, "run_id": new_id(), "name": name or random_run_name(),
+                  "user": _current_user(), "start_time": now_ms(), "parent_run_id": parent_id}
+        try:
+            backend.create_run(**fields)
+            deferred = None
+        except Unavailable as exc:
+            log.warning("ridgeline: tracking backend unavailable (%s); the run will be created once it is back", exc)
+            deferred = fields
+        run = Run(backend, fields["run_id"], fields["name"], project, settings, create_fields=deferred)
+    if config:
+        run.log_params(_flatten(config))
+    if tags:
+        run.set_tags(tags)
+    return run

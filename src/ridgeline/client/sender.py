@@ -1,0 +1,179 @@
+"""The SDK's background sender: logging calls append to in-memory columns; one thread ships them as batches.
+
+Guarantees:
+- a logging call never waits on the network: it appends under a lock and returns (about a microsecond);
+- each batch carries an id made once and reused on every retry, so the server applies it exactly once;
+- memory is bounded: past ``max_buffered_points`` undelivered points, logging calls wait until the sender has
+  taken some (the training loop slows down rather than the process running out of memory);
+- an unreachable backend (``Unavailable``) is retried with backoff; a batch the backend refuses for good is
+  reported on the ``ridgeline`` logger and dropped, so one bad batch never blocks the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ridgeline.client.backend import TrackingBackend
+from ridgeline.domain.entities import LogBatch, MetricSeries
+from ridgeline.domain.errors import RidgelineError, Unavailable
+from ridgeline.domain.ids import new_id
+
+log = logging.getLogger("ridgeline")
+
+MAX_BATCH_POINTS = 250_000
+FLUSH_AT_POINTS = 100_000
+_BACKOFF_MAX_S = 5.0
+
+
+@dataclass(slots=True)
+class SeriesBuffer:
+    """The not-yet-sent points of one metric key, plus the next automatic step."""
+
+    steps: array[int] = field(default_factory=lambda: array("q"))
+    values: array[float] = field(default_factory=lambda: array("d"))
+    timestamps: array[int] = field(default_factory=lambda: array("q"))
+    next_step: int = 0
+
+
+class Sender:
+    def __init__(self, backend: TrackingBackend, run_id: str, *, interval: float, max_buffered_points: int,
+                 ensure_run: Callable[[], None] | None = None) -> None:
+        self.backend = backend
+        self.run_id = run_id
+        self.interval = interval
+        self.max_buffered_points = max_buffered_points
+        self.lock = threading.Lock()
+        self.room = threading.Condition(self.lock)
+        self._drained = threading.Condition(self.lock)
+        self.series: dict[str, SeriesBuffer] = {}
+        self.params: dict[str, str] = {}
+        self.tags: dict[str, str] = {}
+        self.pending = 0
+        self._ensure_run = ensure_run
+        self._inflight: LogBatch | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._failures = 0
+        self.dropped_points = 0
+        self._thread = threading.Thread(target=self._loop, name=f"ridgeline-sender-{run_id[:8]}", daemon=True)
+        self._thread.start()
+
+    # called by logging methods, with self.lock held -------------------------------------------------------
+
+    def wait_for_room(self) -> None:
+        """Block while the buffer is full (lock held by the caller)."""
+        self._wake.set()
+        while self.pending >= self.max_buffered_points and not self._stop.is_set():
+            self.room.wait(0.5)
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    # the sender thread --------------------------------------------------------------------------------------
+
+    def _has_work(self) -> bool:
+        return bool(self.pending or self.params or self.tags or self._inflight or self._ensure_run)
+
+    def _take(self) -> LogBatch | None:
+        """Move up to MAX_BATCH_POINTS buffered points (and all params and tags) into a new batch."""
+        with self.lock:
+            if not (self.pending or self.params or self.tags):
+                return None
+            metrics: list[MetricSeries] = []
+            room = MAX_BATCH_POINTS
+            for key, buf in self.series.items():
+                count = len(buf.steps)
+                if not count or not room:
+                    continue
+                if count <= room:
+                    metrics.append(MetricSeries(key, buf.steps, buf.values, buf.timestamps))
+                    buf.steps, buf.values, buf.timestamps = array("q"), array("d"), array("q")
+                    taken = count
+                else:
+                    taken = room
+                    metrics.append(MetricSeries(key, buf.steps[:taken], buf.values[:taken],
+                                                buf.timestamps[:taken]))
+                    del buf.steps[:taken], buf.values[:taken], buf.timestamps[:taken]
+                room -= taken
+            batch = LogBatch(new_id(), self.params, self.tags, metrics)
+            self.params, self.tags = {}, {}
+            self.pending -= batch.point_count
+            self.room.notify_all()
+        return batch
+
+    def _deliver_once(self) -> bool:
+        """Try to move work forward; False when the backend is unavailable (back off before retrying)."""
+        try:
+            if self._ensure_run is not None:
+                self._ensure_run()
+                self._ensure_run = None
+            if self._inflight is None:
+                self._inflight = self._take()
+                if self._inflight is None:
+                    return True
+            conflicts = self.backend.log_batch(self.run_id, self._inflight)
+        except Unavailable as exc:
+            self._failures += 1
+            if self._failures == 1:
+                log.warning("ridgeline: tracking backend unavailable, will retry: %s", exc)
+            return False
+        except RidgelineError as exc:
+            lost = self._inflight.point_count if self._inflight else 0
+            self.dropped_points += lost
+            log.error("ridgeline: run %s: a batch of %d points was refused and dropped: %s", self.run_id, lost, exc)
+        except Exception:
+            self._failures += 1
+            log.exception("ridgeline: unexpected error while sending run %s; will retry", self.run_id)
+            return False
+        else:
+            for conflict in conflicts:
+                log.warning("ridgeline: run %s: %s", self.run_id, conflict.get("message", conflict))
+        if self._failures:
+            log.warning("ridgeline: tracking backend reachable again; delivery resumed")
+        self._failures = 0
+        self._inflight = None
+        return True
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            while self._has_work():
+                if not self._deliver_once():
+                    self._stop.wait(min(_BACKOFF_MAX_S, 0.2 * 2 ** min(self._failures, 5)))
+                    if self._stop.is_set():
+                        break
+            with self.lock:
+                self._drained.notify_all()
+            if self._stop.is_set():
+                return
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything buffered so far is delivered; False if ``timeout`` ran out first."""
+        deadline = time.monotonic() + timeout
+        self._wake.set()
+        with self.lock:
+            while self._has_work():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._thread.is_alive():
+                    return False
+                self._wake.set()
+                self._drained.wait(min(remaining, 0.5))
+        return True
+
+    def close(self, timeout: float) -> int:
+        """Flush, stop the thread, and return how many points could not be delivered."""
+        delivered = self.flush(timeout)
+        self._stop.set()
+        self._wake.set()
+        with self.lock:
+            self.room.notify_all()
+        self._thread.join(timeout=5)
+        if delivered:
+            return self.dropped_points
+        return self.dropped_points + self.pending + (self._inflight.point_count if self._inflight else 0)

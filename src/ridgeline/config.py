@@ -1,0 +1,92 @@
+"""Every setting Ridgeline reads, declared once: name, environment variable, default and help.
+
+The CLI options default to these, the docs list them (a test checks each one is documented), and nothing reads
+``os.environ`` anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("home", "RIDGELINE_HOME", "~/.ridgeline",
+            "Data folder: the SQLite metadata database and (later) artifacts live here."),
+    Setting("tracking_uri", "RIDGELINE_TRACKING_URI", None,
+            "Where the SDK and CLI send and read runs: http(s)://HOST:PORT for a server, a folder path, or a "
+            "database URI. Unset: the data folder, in-process."),
+    Setting("backend_uri", "RIDGELINE_BACKEND_URI", None,
+            "Metadata database of the server: sqlite:///PATH or postgresql+psycopg://USER:PASS@HOST/DB. "
+            "Unset: sqlite in the data folder."),
+    Setting("host", "RIDGELINE_HOST", "127.0.0.1", "Address `ridgeline server` binds to."),
+    Setting("port", "RIDGELINE_PORT", 5170, "Port `ridgeline server` listens on."),
+    Setting("flush_interval", "RIDGELINE_FLUSH_INTERVAL", 0.5,
+            "Seconds between the SDK's background sends of buffered params, tags and metrics."),
+    Setting("max_buffered_points", "RIDGELINE_MAX_BUFFERED_POINTS", 2_000_000,
+            "Metric points the SDK buffers per run before logging calls wait for the sender to catch up."),
+    Setting("flush_timeout", "RIDGELINE_FLUSH_TIMEOUT", 120.0,
+            "Seconds `finish()` and interpreter exit wait for buffered data to be delivered."),
+    Setting("http_timeout", "RIDGELINE_HTTP_TIMEOUT", 30.0, "Seconds the SDK waits for one HTTP request."),
+)
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    tracking_uri: str | None
+    backend_uri: str | None
+    host: str
+    port: int
+    flush_interval: float
+    max_buffered_points: int
+    flush_timeout: float
+    http_timeout: float
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Explicit overrides (None means "not given") win over environment variables, which win over defaults."""
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            setting = SETTINGS_BY_NAME[field.name]
+            value = overrides.get(field.name)
+            if value is None:
+                value = os.environ.get(setting.env) or setting.default
+            values[field.name] = _convert(field.type, value, setting)
+        return cls(**values)
+
+    @property
+    def metadata_uri(self) -> str:
+        """The metadata database: the explicit backend URI, or SQLite inside the data folder."""
+        return self.backend_uri or sqlite_uri(self.home)
+
+
+def sqlite_uri(home: Path) -> str:
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home / 'ridgeline.db'}"
+
+
+def _convert(kind: Any, value: Any, setting: Setting) -> Any:
+    if value is None:
+        return None
+    try:
+        if kind in ("Path", Path):
+            return Path(str(value)).expanduser()
+        if kind in ("int", int):
+            return int(value)
+        if kind in ("float", float):
+            return float(value)
+    except ValueError:
+        raise ValueError(f"{setting.env}={value!r} is not a valid {kind}") from None
+    return str(value)

@@ -1,0 +1,611 @@
+r"""The search-filter grammar: one language for the native API, the MLflow-compatible API and the UI.
+
+Grammar (keywords ``and or not in like ilike asc desc`` and field prefixes are case-insensitive)::
+
+    filter    := or_expr                      empty or whitespace-only text means "no filter"
+    or_expr   := and_expr ('or' and_expr)*     'and' binds tighter than 'or'
+    and_expr  := atom ('and' atom)*
+    atom      := '(' or_expr ')'
+               | field op literal
+               | field ['not'] 'in' '(' literal (',' literal)* ')'
+               | field ['not'] ('like' | 'ilike') string
+    op        := '=' | '==' | '!=' | '<>' | '<' | '<=' | '>' | '>='     ('==' is '=', '<>' is '!=')
+    field     := prefix '.' key
+    prefix    := metrics | metric | params | param | tags | tag | attributes | attribute | attr | run
+    key       := bare | '`' any text, a backtick written as two backticks '`'
+    bare      := [A-Za-z0-9_\-./:]+              so metrics.train/loss and params.optimizer.lr need no quotes
+    literal   := number | string
+    number    := [+-]? (digits ['.' digits] | '.' digits) [('e'|'E') [+-]? digits]     e.g. -1, 0.5, .5, 1e-3
+    string    := '...' or "..." ; \' \" \\ stand for the quote or backslash, any other backslash is kept
+                 as written (so 'a\%' is the LIKE pattern a\% that matches "a%")
+
+    order_by  := field ['asc' | 'desc'] (',' field ['asc' | 'desc'])*     ascending unless 'desc'
+
+Attributes (``attributes.<name>``, names case-insensitive): ``id`` (alias ``run_id``), ``name`` (alias
+``run_name``), ``status``, ``user``, ``parent_run_id`` and ``project_id`` are text; ``start_time`` and
+``end_time`` are numbers (epoch milliseconds).
+
+Typing, checked when parsing:
+
+- metrics compare with numbers only and take no ``like``;
+- params and tags compare as text with a string literal (code-point order, as Python orders ``str``) and as
+  numbers with a number literal, reading the stored text with :func:`ridgeline.domain.values.numeric_value`;
+  the values of one ``in`` list are all strings or all numbers;
+- text attributes take strings and ``like``; numeric attributes take numbers.
+
+Evaluation (:func:`evaluate` is the reference the SQL compiler must match):
+
+- a run without the metric, param or tag, a NaN metric, an attribute that is None (the ``end_time`` of a
+  running run) and a param or tag that is not a number in a numeric comparison make EVERY predicate on that
+  field false, ``!=``, ``not in`` and ``not like`` included: a negation only selects runs that have a value;
+- ``like`` is SQL LIKE over the whole value: ``%`` is any run of characters, ``_`` exactly one, a backslash
+  makes the next character literal; ``like`` is case-sensitive, ``ilike`` lower-cases both sides for ASCII
+  letters only (:func:`ascii_lower`) so that every SQL backend can agree with it.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+import string
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+from ridgeline.domain.errors import InvalidArgument
+from ridgeline.domain.values import numeric_value
+
+__all__ = [
+    "NUMERIC_ATTRIBUTES",
+    "STRING_ATTRIBUTES",
+    "And",
+    "Compare",
+    "CompareOp",
+    "Expr",
+    "Field",
+    "FieldKind",
+    "FilterError",
+    "InList",
+    "Like",
+    "Or",
+    "OrderKey",
+    "RunView",
+    "ascii_lower",
+    "evaluate",
+    "format_filter",
+    "iter_fields",
+    "like_to_regex",
+    "parse_filter",
+    "parse_order_by",
+]
+
+FieldKind = Literal["metric", "param", "tag", "attribute"]
+CompareOp = Literal["=", "!=", "<", "<=", ">", ">="]
+
+STRING_ATTRIBUTES: tuple[str, ...] = ("id", "name", "status", "user", "parent_run_id", "project_id")
+NUMERIC_ATTRIBUTES: tuple[str, ...] = ("start_time", "end_time")
+_ATTRIBUTE_ALIASES = {"run_id": "id", "run_name": "name"}
+
+_PREFIXES: dict[str, FieldKind] = {
+    "metrics": "metric", "metric": "metric",
+    "params": "param", "param": "param",
+    "tags": "tag", "tag": "tag",
+    "attributes": "attribute", "attribute": "attribute", "attr": "attribute", "run": "attribute",
+}
+_CANONICAL_PREFIX: dict[FieldKind, str] = {
+    "metric": "metrics", "param": "params", "tag": "tags", "attribute": "attributes",
+}
+_OPERATORS: dict[str, CompareOp] = {
+    "=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
+}
+_COMPARATORS: dict[CompareOp, Callable[[Any, Any], Any]] = {
+    "=": operator.eq, "!=": operator.ne,
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+# Nesting is bounded so that a hostile filter gets a FilterError rather than a RecursionError (an HTTP 500).
+_MAX_DEPTH = 100
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_\-./:]+")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# A maximal run, so that '>>' or '=<' is reported whole instead of as a valid operator plus garbage.
+_OPERATOR_RUN = re.compile(r"[=!<>]+")
+# Escape a backslash only where leaving it bare would change its meaning; other backslashes stay readable.
+_STRING_ESCAPES = re.compile(r"""\\(?=[\\'"]|\Z)|'""")
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+class FilterError(InvalidArgument):
+    """A filter or order_by text that breaks the grammar; ``position`` is the 0-based offset of the fault."""
+
+    def __init__(self, message: str, *, position: int, field: str = "filter") -> None:
+        super().__init__(message, field=field, details={"position": position})
+        self.position = position
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    kind: FieldKind
+    key: str  # for attributes the canonical name (``id``, never ``run_id``)
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    field: Field
+    op: CompareOp
+    value: str | float  # the literal's type decides between text and numeric comparison
+
+
+@dataclass(frozen=True, slots=True)
+class InList:
+    field: Field
+    values: tuple[str | float, ...]  # never empty; all strings or all numbers
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Like:
+    field: Field
+    pattern: str
+    negated: bool
+    case_insensitive: bool
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Expr, ...]  # two or more, none of them an And
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Expr, ...]  # two or more, none of them an Or
+
+
+Expr: TypeAlias = Compare | InList | Like | And | Or
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    field: Field
+    descending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """What :func:`evaluate` reads of a run: attributes by canonical name, latest metrics, params and tags."""
+
+    attributes: Mapping[str, str | int | float | None] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def ascii_lower(text: str) -> str:
+    """Lower-case A-Z only: unlike ``str.lower`` this is what every SQL backend can reproduce exactly."""
+    return text.translate(_ASCII_LOWER)
+
+
+def like_to_regex(pattern: str) -> re.Pattern[str]:
+    """A regex that matches exactly the whole strings the SQL LIKE ``pattern`` matches (backslash escapes).
+
+    Raises ValueError for a pattern that ends in an unpaired backslash, which SQL backends reject too.
+    """
+    # Split at the unescaped '%' into segments of fixed length ('_' is one character). Matching each middle
+    # segment at its leftmost place is always right, so atomic groups forbid the backtracking that would make
+    # a pattern like '%a%a%a%b' take polynomial time on a long value.
+    segments: list[list[str]] = [[]]
+    escaped = False
+    for char in pattern:
+        if escaped:
+            segments[-1].append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "%":
+            segments.append([])
+        else:
+            segments[-1].append("." if char == "_" else re.escape(char))
+    if escaped:
+        raise ValueError("a LIKE pattern cannot end with an unpaired backslash")
+    first, *middle = ["".join(segment) for segment in segments]
+    if middle:
+        *middle, last = middle
+        body = first + "".join(f"(?>.*?{segment})" for segment in middle if segment) + ".*" + last
+    else:
+        body = first
+    return re.compile(rf"\A{body}\Z", re.DOTALL)
+
+
+# --------------------------------------------------------------------------------------------------- parsing
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    # kind: field, word, string, number, op, '(', ')', ',', end, or 'other' for a character that starts
+    # nothing; the parser reports it, since only the parser knows what was expected there.
+    kind: str
+    pos: int
+    text: str  # the source text, quoted in error messages
+    value: str | float = ""  # field: key; word: lower-cased; string: decoded; number: float; op: as written
+    prefix: str = ""  # field: the prefix as written
+
+
+def _fail(source: str, what: str, pos: int, near: str, expected: str) -> FilterError:
+    if pos >= len(source):
+        where = f"at position {pos} (end of text)"
+    else:
+        shown = near if len(near) <= 30 else near[:30] + "..."
+        quote = '"' if "'" in shown else "'"  # a string literal quoted as ''x'' would be hard to read
+        where = f"at position {pos} near {quote}{shown}{quote}"
+    return FilterError(f"Invalid {what} {where}: {expected}", position=pos, field=what)
+
+
+def _tokenize(source: str, what: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(source):
+        char = source[pos]
+        if char.isspace():
+            pos += 1
+            continue
+        start = pos
+        if char in "(),":
+            tokens.append(_Token(char, start, char))
+            pos += 1
+        elif char in "'\"":
+            value, pos = _read_string(source, what, start)
+            tokens.append(_Token("string", start, source[start:pos], value))
+        elif number := _NUMBER.match(source, pos):
+            pos = number.end()
+            if pos < len(source) and (source[pos].isalnum() or source[pos] in "_."):
+                raise _fail(source, what, start, source[start : pos + 1],
+                            "malformed number; expected a number such as 3, -0.5 or 1e-3")
+            value_f = float(number.group())
+            if not math.isfinite(value_f):
+                raise _fail(source, what, start, number.group(), "number out of range")
+            tokens.append(_Token("number", start, number.group(), value_f))
+        elif op := _OPERATOR_RUN.match(source, pos):
+            pos = op.end()
+            tokens.append(_Token("op", start, op.group(), op.group()))
+        elif word := _WORD.match(source, pos):
+            pos = word.end()
+            if pos < len(source) and source[pos] == ".":
+                key, pos = _read_key(source, what, word.group(), pos + 1)
+                tokens.append(_Token("field", start, source[start:pos], key, prefix=word.group()))
+            else:
+                tokens.append(_Token("word", start, word.group(), word.group().lower()))
+        else:
+            tokens.append(_Token("other", start, char))
+            pos += 1
+    tokens.append(_Token("end", len(source), ""))
+    return tokens
+
+
+def _read_string(source: str, what: str, start: int) -> tuple[str, int]:
+    """Decode the quoted string opening at ``start``; return it and the offset after the closing quote."""
+    quote = source[start]
+    chars: list[str] = []
+    pos = start + 1
+    while pos < len(source):
+        char = source[pos]
+        if char == quote:
+            return "".join(chars), pos + 1
+        if char == "\\" and pos + 1 < len(source):
+            following = source[pos + 1]
+            # Unknown escapes keep their backslash so that LIKE escapes ('\%', '\_') need no doubling.
+            chars.append(following if following in "\\'\"" else char + following)
+            pos += 2
+        else:
+            chars.append(char)
+            pos += 1
+    raise _fail(source, what, start, source[start:], f"unterminated string; expected a closing {quote}")
+
+
+def _read_key(source: str, what: str, prefix: str, pos: int) -> tuple[str, int]:
+    """Read the key after ``prefix.`` at ``pos``; return it and the offset after it."""
+    if pos < len(source) and source[pos] == "`":
+        chars: list[str] = []
+        cursor = pos + 1
+        while cursor < len(source):
+            if source[cursor] != "`":
+                chars.append(source[cursor])
+                cursor += 1
+            elif source[cursor + 1 : cursor + 2] == "`":
+                chars.append("`")
+                cursor += 2
+            else:
+                if not chars:
+                    raise _fail(source, what, pos, "``", "expected a non-empty key between the backticks")
+                return "".join(chars), cursor + 1
+        raise _fail(source, what, pos, source[pos:], "unterminated key; expected a closing `")
+    bare = _BARE_KEY.match(source, pos)
+    if bare is None:
+        raise _fail(source, what, pos, source[pos : pos + 1],
+                    f"expected a key after '{prefix}.' (letters, digits, _ - . / : or a `quoted key`)")
+    return bare.group(), bare.end()
+
+
+_FIELD_EXAMPLES = "a field such as metrics.acc, params.lr, tags.team or attributes.status"
+_OPERATOR_EXPECTED = "expected a comparison operator (=, !=, <, <=, >, >=), 'in' or 'like'"
+
+
+class _Parser:
+    def __init__(self, source: str, what: str) -> None:
+        self.source = source
+        self.what = what
+        self.tokens = _tokenize(source, what)
+        self.index = 0
+        self.depth = 0
+
+    def peek(self) -> _Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> _Token:
+        token = self.tokens[self.index]
+        if token.kind != "end":
+            self.index += 1
+        return token
+
+    def at_word(self, *words: str) -> bool:
+        token = self.peek()
+        return token.kind == "word" and token.value in words
+
+    def error(self, token: _Token, expected: str) -> FilterError:
+        return _fail(self.source, self.what, token.pos, token.text, expected)
+
+    def expect(self, kind: str, expected: str) -> _Token:
+        if self.peek().kind != kind:
+            raise self.error(self.peek(), expected)
+        return self.advance()
+
+    # filter grammar
+
+    def parse_or(self) -> Expr:
+        items = [self.parse_and()]
+        while self.at_word("or"):
+            self.advance()
+            items.append(self.parse_and())
+        return _combine(Or, items)
+
+    def parse_and(self) -> Expr:
+        items = [self.parse_atom()]
+        while self.at_word("and"):
+            self.advance()
+            items.append(self.parse_atom())
+        return _combine(And, items)
+
+    def parse_atom(self) -> Expr:
+        token = self.advance()
+        if token.kind == "(":
+            self.depth += 1
+            if self.depth > _MAX_DEPTH:
+                raise self.error(token, f"parentheses nested deeper than {_MAX_DEPTH} levels")
+            inner = self.parse_or()
+            self.expect(")", "expected 'and', 'or' or ')'")
+            self.depth -= 1
+            return inner
+        if token.kind != "field":
+            raise self.error(token, f"expected {_FIELD_EXAMPLES}, or '('")
+        target = self.resolve_field(token)
+        negated = self.at_word("not")
+        if negated:
+            self.advance()
+            if not self.at_word("in", "like", "ilike"):
+                raise self.error(self.peek(), "expected 'in', 'like' or 'ilike' after 'not'")
+        if self.at_word("in"):
+            self.advance()
+            return self.parse_in_list(target, negated)
+        if self.at_word("like", "ilike"):
+            return self.parse_like(target, negated)
+        op_token = self.advance()
+        op = _OPERATORS.get(str(op_token.value)) if op_token.kind == "op" else None
+        if op is None:
+            raise self.error(op_token, _OPERATOR_EXPECTED)
+        return Compare(target, op, self.parse_literal(target))
+
+    def parse_in_list(self, target: Field, negated: bool) -> InList:
+        self.expect("(", "expected '(' to open the list of values")
+        values = [self.parse_literal(target)]
+        while self.peek().kind == ",":
+            self.advance()
+            literal_token = self.peek()
+            value = self.parse_literal(target)
+            if isinstance(value, str) != isinstance(values[0], str):
+                raise self.error(literal_token, "expected list values that are all strings or all numbers")
+            values.append(value)
+        self.expect(")", "expected ',' or ')' to close the list")
+        return InList(target, tuple(values), negated)
+
+    def parse_like(self, target: Field, negated: bool) -> Like:
+        keyword = self.advance()
+        if not _is_text_field(target):
+            raise self.error(keyword, f"{_describe(target)} cannot use '{keyword.value}'; "
+                                      "expected a comparison operator (=, !=, <, <=, >, >=) or 'in'")
+        pattern = self.expect("string", "expected a quoted pattern such as 'resnet%'")
+        try:
+            like_to_regex(str(pattern.value))
+        except ValueError as exc:
+            raise self.error(pattern, f"{exc}; write \\\\ for a literal backslash") from None
+        return Like(target, str(pattern.value), negated, case_insensitive=keyword.value == "ilike")
+
+    def parse_literal(self, target: Field) -> str | float:
+        token = self.advance()
+        if token.kind not in ("string", "number"):
+            raise self.error(token, "expected a number or a quoted string")
+        if token.kind == "string" and not _is_text_field(target):
+            raise self.error(token, f"expected a number: {_describe(target)} compare with numbers")
+        if token.kind == "number" and not _accepts_numbers(target):
+            raise self.error(token, f"expected a quoted string: {_describe(target)} is text")
+        return token.value
+
+    def resolve_field(self, token: _Token) -> Field:
+        kind = _PREFIXES.get(token.prefix.lower())
+        if kind is None:
+            raise self.error(token, f"unknown field prefix '{token.prefix}'; expected metrics, params, tags "
+                                    "or attributes (or metric, param, tag, attribute, attr, run)")
+        key = str(token.value)
+        if kind != "attribute":
+            return Field(kind, key)
+        name = _ATTRIBUTE_ALIASES.get(key.lower(), key.lower())
+        if name not in STRING_ATTRIBUTES and name not in NUMERIC_ATTRIBUTES:
+            valid = ", ".join(STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES)
+            raise self.error(token, f"unknown attribute '{key}'; expected one of {valid} "
+                                    f"(aliases: {', '.join(_ATTRIBUTE_ALIASES)})")
+        return Field("attribute", name)
+
+    # order_by grammar
+
+    def parse_order_keys(self) -> list[OrderKey]:
+        keys: list[OrderKey] = []
+        while True:
+            target = self.resolve_field(self.expect("field", f"expected {_FIELD_EXAMPLES}"))
+            descending = self.at_word("desc")
+            if descending or self.at_word("asc"):
+                self.advance()
+            keys.append(OrderKey(target, descending))
+            if self.peek().kind != ",":
+                self.expect("end", "expected 'asc', 'desc', ',' or the end")
+                return keys
+            self.advance()
+
+
+def _combine(cls: type[And] | type[Or], items: list[Expr]) -> Expr:
+    """``cls`` of ``items``, or the only item; items of the same kind (from parentheses) are flattened."""
+    if len(items) == 1:
+        return items[0]
+    flat: list[Expr] = []
+    for item in items:
+        flat.extend(item.items if isinstance(item, cls) else (item,))
+    return cls(tuple(flat))
+
+
+def _is_text_field(target: Field) -> bool:
+    return target.kind in ("param", "tag") or (target.kind == "attribute" and target.key in STRING_ATTRIBUTES)
+
+
+def _accepts_numbers(target: Field) -> bool:
+    return target.kind != "attribute" or target.key in NUMERIC_ATTRIBUTES
+
+
+def _describe(target: Field) -> str:
+    if target.kind == "attribute":
+        kind = "a time in epoch milliseconds" if target.key in NUMERIC_ATTRIBUTES else "text"
+        return f"attributes.{target.key} ({kind})"
+    return _CANONICAL_PREFIX[target.kind]
+
+
+def parse_filter(text: str) -> Expr | None:
+    """Parse a filter; None for empty or whitespace-only text. Raises FilterError (field "filter")."""
+    parser = _Parser(text, "filter")
+    if parser.peek().kind == "end":
+        return None
+    expr = parser.parse_or()
+    parser.expect("end", "expected 'and', 'or' or the end of the filter")
+    return expr
+
+
+def parse_order_by(text: str | list[str] | None) -> list[OrderKey]:
+    """Parse ``"metrics.acc desc, params.lr"`` or a list of such clauses; blank text gives no keys.
+
+    Raises FilterError with field "order_by"; for a list, ``position`` is an offset into the offending item.
+    """
+    if text is None:
+        return []
+    keys: list[OrderKey] = []
+    for clause in [text] if isinstance(text, str) else text:
+        parser = _Parser(clause, "order_by")
+        if parser.peek().kind != "end":
+            keys.extend(parser.parse_order_keys())
+    return keys
+
+
+# ------------------------------------------------------------------------------------------------ formatting
+
+
+def format_filter(expr: Expr) -> str:
+    """The canonical text of ``expr``; ``parse_filter(format_filter(e)) == e`` for every parsed ``e``."""
+    if isinstance(expr, And):
+        return " and ".join(f"({format_filter(item)})" if isinstance(item, Or) else format_filter(item)
+                            for item in expr.items)
+    if isinstance(expr, Or):
+        return " or ".join(format_filter(item) for item in expr.items)
+    if isinstance(expr, Compare):
+        return f"{_format_field(expr.field)} {expr.op} {_format_literal(expr.value)}"
+    negation = "not " if expr.negated else ""
+    if isinstance(expr, InList):
+        values = ", ".join(_format_literal(value) for value in expr.values)
+        return f"{_format_field(expr.field)} {negation}in ({values})"
+    keyword = "ilike" if expr.case_insensitive else "like"
+    return f"{_format_field(expr.field)} {negation}{keyword} {_format_literal(expr.pattern)}"
+
+
+def _format_field(target: Field) -> str:
+    key = target.key
+    if not _BARE_KEY.fullmatch(key):
+        key = "`" + key.replace("`", "``") + "`"
+    return f"{_CANONICAL_PREFIX[target.kind]}.{key}"
+
+
+def _format_literal(value: str | float) -> str:
+    if isinstance(value, str):
+        return "'" + _STRING_ESCAPES.sub(lambda match: "\\" + match.group(), value) + "'"
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"a filter number must be finite, not {number!r}")
+    text = repr(number)  # the shortest text that reads back as the same float
+    return text.removesuffix(".0")
+
+
+def iter_fields(expr: Expr | None) -> Iterator[Field]:
+    """Every field ``expr`` uses, in text order (repeats included)."""
+    if isinstance(expr, And | Or):
+        for item in expr.items:
+            yield from iter_fields(item)
+    elif expr is not None:
+        yield expr.field
+
+
+# ------------------------------------------------------------------------------------------------ evaluation
+
+
+def evaluate(expr: Expr | None, run: RunView) -> bool:
+    """Whether ``run`` matches ``expr`` (None matches every run); the reference semantics of search."""
+    if expr is None:
+        return True
+    if isinstance(expr, And):
+        return all(evaluate(item, run) for item in expr.items)
+    if isinstance(expr, Or):
+        return any(evaluate(item, run) for item in expr.items)
+    if isinstance(expr, Compare):
+        actual = _operand(expr.field, run, numeric=not isinstance(expr.value, str))
+        return actual is not None and bool(_COMPARATORS[expr.op](actual, expr.value))
+    if isinstance(expr, InList):
+        actual = _operand(expr.field, run, numeric=not isinstance(expr.values[0], str))
+        return actual is not None and (actual in expr.values) != expr.negated
+    actual = _operand(expr.field, run, numeric=False)
+    if not isinstance(actual, str):
+        return False
+    if expr.case_insensitive:
+        matched = like_to_regex(ascii_lower(expr.pattern)).match(ascii_lower(actual)) is not None
+    else:
+        matched = like_to_regex(expr.pattern).match(actual) is not None
+    return matched != expr.negated
+
+
+def _operand(target: Field, run: RunView, *, numeric: bool) -> str | float | None:
+    """The run's value of ``target`` read as a number or as text, or None when no predicate on it may hold."""
+    if target.kind == "metric":
+        metric = run.metrics.get(target.key)
+        return None if metric is None or math.isnan(metric) else float(metric)
+    if target.kind == "attribute":
+        attribute = run.attributes.get(target.key)
+        if attribute is None:
+            return None
+        return float(attribute) if numeric else str(attribute)
+    stored = (run.params if target.kind == "param" else run.tags).get(target.key)
+    if stored is None:
+        return None
+    return numeric_value(stored) if numeric else stored

@@ -1,0 +1,102 @@
+"""JSON shapes of the native API, shared by the server (encoding) and the SDK (decoding); pure functions."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ridgeline.domain.entities import MetricHistory, MetricValue, Project, RunRecord, RunPage, RunStatus
+
+NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def encode_value(value: float) -> float | str:
+    """A metric value as JSON can carry it: non-finite values travel as strings."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def decode_value(value: float | str) -> float:
+    return NON_FINITE[value] if isinstance(value, str) else float(value)
+
+
+def project_to_json(project: Project) -> dict[str, Any]:
+    return {
+        "id": project.id,
+        "name": project.name,
+        "description": project.description,
+        "created_at": project.created_at,
+        "updated_at": project.updated_at,
+        "deleted_at": project.deleted_at,
+        "run_count": project.run_count,
+        "last_activity": project.last_activity,
+    }
+
+
+def project_from_json(data: dict[str, Any]) -> Project:
+    return Project(
+        id=data["id"],
+        workspace_id=data.get("workspace_id", "0" * 32),
+        name=data["name"],
+        description=data.get("description", ""),
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
+        deleted_at=data.get("deleted_at"),
+        run_count=data.get("run_count", 0),
+        last_activity=data.get("last_activity"),
+    )
+
+
+def run_to_json(run: RunRecord) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "project_id": run.project_id,
+        "name": run.name,
+        "status": run.status.value,
+        "start_time": run.start_time,
+        "end_time": run.end_time,
+        "user": run.user,
+        "notes": run.notes,
+        "parent_run_id": run.parent_run_id,
+        "deleted_at": run.deleted_at,
+        "params": run.params,
+        "tags": run.tags,
+        "metrics": {
+            key: {"value": encode_value(point.value), "step": point.step, "timestamp": point.timestamp}
+            for key, point in run.latest_metrics.items()
+        },
+    }
+
+
+def run_from_json(data: dict[str, Any]) -> RunRecord:
+    return RunRecord(
+        id=data["id"],
+        project_id=data["project_id"],
+        name=data["name"],
+        status=RunStatus(data["status"]),
+        start_time=data["start_time"],
+        end_time=data.get("end_time"),
+        user=data.get("user", ""),
+        notes=data.get("notes", ""),
+        parent_run_id=data.get("parent_run_id"),
+        deleted_at=data.get("deleted_at"),
+        params=data.get("params", {}),
+        tags=data.get("tags", {}),
+        latest_metrics={
+            key: MetricValue(key, decode_value(p["value"]), p["step"], p["timestamp"])
+            for key, p in data.get("metrics", {}).items()
+        },
+    )
+
+
+def page_from_json(data: dict[str, Any]) -> RunPage:
+    return RunPage([run_from_json(item) for item in data["runs"]], data.get("next_cursor"))
+
+
+def history_from_json(data: dict[str, Any]) -> MetricHistory:
+    values = data["values"]
+    if any(isinstance(item, str) for item in values):
+        values = [decode_value(item) for item in values]
+    return MetricHistory(data["run_id"], data["key"], data["steps"], values, data["timestamps"], data["total"],
+                         data["downsampled"])

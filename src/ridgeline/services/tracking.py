@@ -1,0 +1,260 @@
+"""Experiment tracking use cases: projects, runs, batched logging, metric history and search.
+
+Transport-agnostic: the HTTP API and the SDK's embedded backend both call this service, so every rule
+(validation, idempotency, defaults) holds the same whichever way the data arrives.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from ridgeline.domain import validation as v
+from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunRecord, RunPage, RunStatus
+from ridgeline.domain.errors import Conflict, InvalidArgument, NotFound
+from ridgeline.domain.filters import Field, OrderKey, format_filter, parse_filter, parse_order_by
+from ridgeline.domain.ids import new_id, now_ms
+from ridgeline.services.names import random_run_name
+from ridgeline.store.metadata import MetadataStore
+from ridgeline.store.runs import BatchOutcome
+
+MAX_PAGE = 1000
+DownsampleMethod = Literal["minmax", "lttb"]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What a caller may choose when creating a run; everything else gets a default."""
+
+    project_id: str
+    run_id: str | None = None
+    name: str | None = None
+    user: str = ""
+    start_time: int | None = None
+    notes: str = ""
+    parent_run_id: str | None = None
+
+
+class TrackingService:
+    def __init__(self, store: MetadataStore) -> None:
+        self.store = store
+
+    # projects ---------------------------------------------------------------------------------------------
+
+    def create_project(self, name: str, description: str = "") -> Project:
+        v.check_name(name, "name")
+        v.check_text(description, "description", v.MAX_NOTES_LENGTH)
+        return self.store.projects.create(name, description)
+
+    def get_project(self, project_id: str) -> Project:
+        return self.store.projects.get(project_id)
+
+    def get_project_by_name(self, name: str) -> Project:
+        project = self.store.projects.find_by_name(name)
+        if project is None:
+            raise NotFound(f"project {name!r} does not exist", field="name")
+        return project
+
+    def ensure_project(self, name: str) -> Project:
+        """The live project of that name, created on first use (the SDK's ``start_run(project=...)``)."""
+        v.check_name(name, "project")
+        project = self.store.projects.find_by_name(name)
+        if project is None:
+            try:
+                return self.store.projects.create(name)
+            except Exception:
+                # Another process created it between our look-up and insert.
+                project = self.store.projects.find_by_name(name)
+                if project is None:
+                    raise
+        if project.deleted:
+            raise Conflict(f"project {name!r} is deleted; restore it to log to it again", field="project")
+        return project
+
+    def list_projects(self, *, deleted: bool = False, query: str | None = None) -> list[Project]:
+        return self.store.projects.list(deleted=deleted, query=query)
+
+    def update_project(self, project_id: str, *, name: str | None = None,
+                       description: str | None = None) -> Project:
+        values: dict[str, str] = {}
+        if name is not None:
+            values["name"] = v.check_name(name, "name")
+        if description is not None:
+            values["description"] = v.check_text(description, "description", v.MAX_NOTES_LENGTH)
+        if not values:
+            return self.get_project(project_id)
+        return self.store.projects.update(project_id, **values)
+
+    def delete_project(self, project_id: str) -> Project:
+        self.get_project(project_id)
+        return self.store.projects.update(project_id, deleted_at=now_ms())
+
+    def restore_project(self, project_id: str) -> Project:
+        self.get_project(project_id)
+        return self.store.projects.update(project_id, deleted_at=None)
+
+    # runs ---------------------------------------------------------------------------------------------------
+
+    def create_run(self, spec: RunSpec) -> RunRecord:
+        """Create a run; creating again with the same client-made id returns the existing run (safe retries)."""
+        project = self.get_project(spec.project_id)
+        if project.deleted:
+            raise Conflict(f"project {project.name!r} is deleted; restore it first", field="project_id")
+        run_id = v.check_id(spec.run_id, "run_id") if spec.run_id is not None else new_id()
+        if spec.parent_run_id is not None:
+            self.get_run(v.check_id(spec.parent_run_id, "parent_run_id"))
+        values = {
+            "id": run_id,
+            "project_id": project.id,
+            "name": v.check_name(spec.name, "name", v.MAX_KEY_LENGTH) if spec.name else random_run_name(),
+            "status": RunStatus.RUNNING.value,
+            "start_time": v.check_timestamp(spec.start_time, "start_time") if spec.start_time else now_ms(),
+            "user_name": v.check_text(spec.user, "user", v.MAX_NAME_LENGTH),
+            "notes": v.check_text(spec.notes, "notes", v.MAX_NOTES_LENGTH),
+            "parent_run_id": spec.parent_run_id,
+        }
+        self.store.runs.create(values)
+        run = self.store.runs.get(run_id)
+        if run.project_id != project.id:
+            raise Conflict(f"run {run_id!r} already exists in another project", field="run_id")
+        return run
+
+    def get_run(self, run_id: str) -> RunRecord:
+        return self.store.runs.get(v.check_id(run_id, "run_id"))
+
+    def update_run(self, run_id: str, *, name: str | None = None, status: str | None = None,
+                   notes: str | None = None, end_time: int | None = None) -> RunRecord:
+        self.get_run(run_id)
+        values: dict[str, object] = {}
+        if name is not None:
+            values["name"] = v.check_name(name, "name", v.MAX_KEY_LENGTH)
+        if notes is not None:
+            values["notes"] = v.check_text(notes, "notes", v.MAX_NOTES_LENGTH)
+        if status is not None:
+            parsed = _status(status)
+            values["status"] = parsed.value
+            if parsed.is_terminal:
+                values["end_time"] = v.check_timestamp(end_time, "end_time") if end_time else now_ms()
+            else:
+                values["end_time"] = None
+        if values:
+            self.store.runs.update([run_id], **values)
+        return self.get_run(run_id)
+
+    def finish_run(self, run_id: str, status: str = "FINISHED", end_time: int | None = None) -> RunRecord:
+        if not _status(status).is_terminal:
+            raise InvalidArgument("a run finishes as FINISHED, FAILED or KILLED", field="status")
+        return self.update_run(run_id, status=status, end_time=end_time)
+
+    def resume_run(self, run_id: str) -> RunRecord:
+        run = self.get_run(run_id)
+        if run.deleted:
+            raise Conflict(f"run {run_id!r} is deleted; restore it before resuming it", field="run_id")
+        return self.update_run(run_id, status=RunStatus.RUNNING.value)
+
+    def delete_runs(self, run_ids: list[str]) -> int:
+        return self._set_deleted(run_ids, now_ms())
+
+    def restore_runs(self, run_ids: list[str]) -> int:
+        return self._set_deleted(run_ids, None)
+
+    def _set_deleted(self, run_ids: list[str], when: int | None) -> int:
+        for run_id in run_ids:
+            self.get_run(run_id)
+        return self.store.runs.update(run_ids, deleted_at=when)
+
+    def move_runs(self, run_ids: list[str], project_id: str) -> int:
+        target = self.get_project(project_id)
+        if target.deleted:
+            raise Conflict(f"project {target.name!r} is deleted; restore it first", field="project_id")
+        for run_id in run_ids:
+            self.get_run(run_id)
+        return self.store.runs.update(run_ids, project_id=target.id)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self.get_run(run_id)
+        self.store.runs.delete_tag(run_id, v.check_key(key, "key"))
+
+    # logging ------------------------------------------------------------------------------------------------
+
+    def log_batch(self, run_id: str, batch: LogBatch) -> BatchOutcome:
+        """Apply a batch once. Callers validate with ``validate_batch`` (the wire schema does it for HTTP)."""
+        v.check_id(run_id, "run_id")
+        v.check_batch_id(batch.batch_id)
+        return self.store.runs.log_batch(run_id, batch)
+
+    # reading ------------------------------------------------------------------------------------------------
+
+    def metric_keys(self, run_id: str) -> list[str]:
+        self.get_run(run_id)
+        return self.store.metrics.keys(run_id)
+
+    def metric_history(self, run_id: str, key: str, *, min_step: int | None = None, max_step: int | None = None,
+                       points: int | None = None, method: DownsampleMethod = "minmax") -> MetricHistory:
+        v.check_id(run_id, "run_id")
+        v.check_key(key, "key")
+        if points is not None and not 3 <= points <= 1_000_000:
+            raise InvalidArgument("points must be between 3 and 1000000", field="points")
+        if min_step is not None and max_step is not None and min_step > max_step:
+            raise InvalidArgument(f"min_step {min_step} is larger than max_step {max_step}", field="min_step")
+        series = self.store.metrics.history(run_id, key, min_step, max_step)
+        if len(series) == 0:
+            self.get_run(run_id)
+        total = len(series)
+        downsampled = points is not None and total > points
+        if downsampled and points is not None:
+            from ridgeline.services.downsample import downsample
+
+            series = series.take(downsample(series.steps, series.values, points, method))
+        return MetricHistory(run_id, key, series.steps, series.values, series.timestamps, total, downsampled)
+
+    def search_runs(self, project_ids: list[str], *, filter: str | None = None,
+                    order_by: str | list[str] | None = None, limit: int = 100, cursor: str | None = None,
+                    deleted: bool = False) -> RunPage:
+        if not project_ids:
+            raise InvalidArgument("name at least one project to search", field="project_ids")
+        for project_id in project_ids:
+            self.get_project(project_id)
+        v.check_limit(limit, "limit", MAX_PAGE)
+        expr = parse_filter(filter or "")
+        order = parse_order_by(order_by) or [OrderKey(Field("attribute", "start_time"), descending=True)]
+        fingerprint = _fingerprint(project_ids, format_filter(expr) if expr else "", order, deleted)
+        offset = _decode_cursor(cursor, fingerprint) if cursor else 0
+        runs, more = self.store.runs.search(project_ids, expr, order, offset, limit, deleted)
+        return RunPage(runs, _encode_cursor(offset + limit, fingerprint) if more else None)
+
+
+def _status(status: str) -> RunStatus:
+    try:
+        return RunStatus(str(status).upper())
+    except ValueError:
+        allowed = ", ".join(s.value for s in RunStatus)
+        raise InvalidArgument(f"status must be one of {allowed}, got {status!r}", field="status") from None
+
+
+def _fingerprint(project_ids: list[str], filter_text: str, order: list[OrderKey], deleted: bool) -> str:
+    parts = [",".join(sorted(project_ids)), filter_text, repr(order), str(deleted)]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
+
+
+def _encode_cursor(offset: int, fingerprint: str) -> str:
+    raw = json.dumps({"o": offset, "q": fingerprint}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, fingerprint: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        offset = int(data["o"])
+        same_query = data["q"] == fingerprint
+    except (ValueError, KeyError, TypeError):
+        raise InvalidArgument("cursor is not one this server issued", field="cursor") from None
+    if not same_query:
+        raise InvalidArgument("cursor belongs to another query (project, filter or order changed)", field="cursor")
+    if offset < 0:
+        raise InvalidArgument("cursor is not one this server issued", field="cursor")
+    return offset

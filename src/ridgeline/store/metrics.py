@@ -1,0 +1,183 @@
+"""Metric points in columnar blocks, and the latest value per key.
+
+A block holds up to ``BLOCK_MAX`` points of one (run, key) as three little-endian arrays. New points first
+fill the newest block while it is small (so live logging of one point at a time does not leave a trail of
+tiny blocks), then open new blocks. Reading a history is a handful of blob reads and ``np.frombuffer``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Connection, case, select
+
+from ridgeline.domain.entities import MetricSeries
+from ridgeline.store.database import Database
+from ridgeline.store.schema import latest_metrics, metric_blocks
+from ridgeline.store.sql import upsert
+
+BLOCK_MAX = 65_536
+# A newest block below this size is topped up instead of starting a new one; small enough that the
+# rewrite this costs stays cheap.
+TAIL_FILL_BELOW = 4_096
+
+INT64 = np.dtype("<i8")
+FLOAT64 = np.dtype("<f8")
+
+
+@dataclass(frozen=True)
+class SeriesArrays:
+    steps: NDArray[np.int64]
+    values: NDArray[np.float64]
+    timestamps: NDArray[np.int64]
+
+    @classmethod
+    def of(cls, series: MetricSeries) -> SeriesArrays:
+        return cls(
+            np.asarray(series.steps, dtype=INT64),
+            np.asarray(series.values, dtype=FLOAT64),
+            np.asarray(series.timestamps, dtype=INT64),
+        )
+
+    @classmethod
+    def empty(cls) -> SeriesArrays:
+        return cls(np.empty(0, INT64), np.empty(0, FLOAT64), np.empty(0, INT64))
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def take(self, index: Any) -> SeriesArrays:
+        return SeriesArrays(self.steps[index], self.values[index], self.timestamps[index])
+
+
+def _is_sorted(steps: NDArray[np.int64]) -> bool:
+    return bool(len(steps) < 2 or np.all(steps[1:] >= steps[:-1]))
+
+
+class MetricStore:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    def append(self, conn: Connection, run_id: str, key: str, points: SeriesArrays) -> None:
+        """Add points to the blocks of (run, key) and fold them into the latest value, in ``conn``'s transaction."""
+        if len(points) == 0:
+            return
+        start = self._top_up_tail(conn, run_id, key, points)
+        rows = []
+        for offset in range(start, len(points), BLOCK_MAX):
+            chunk = points.take(slice(offset, offset + BLOCK_MAX))
+            rows.append(self._block_row(run_id, key, chunk))
+        if rows:
+            conn.execute(metric_blocks.insert(), rows)
+        self._update_latest(conn, run_id, key, points)
+
+    @staticmethod
+    def _block_row(run_id: str, key: str, chunk: SeriesArrays) -> dict[str, Any]:
+        return {
+            "run_id": run_id,
+            "key": key,
+            "count": len(chunk),
+            "step_min": int(chunk.steps.min()),
+            "step_max": int(chunk.steps.max()),
+            "sorted": _is_sorted(chunk.steps),
+            "steps": chunk.steps.tobytes(),
+            "values": chunk.values.tobytes(),
+            "timestamps": chunk.timestamps.tobytes(),
+        }
+
+    def _top_up_tail(self, conn: Connection, run_id: str, key: str, points: SeriesArrays) -> int:
+        """Append the first points to a small newest block; returns how many points it took."""
+        stmt = (
+            select(metric_blocks)
+            .where(metric_blocks.c.run_id == run_id, metric_blocks.c.key == key)
+            .order_by(metric_blocks.c.id.desc())
+            .limit(1)
+        )
+        if not self.db.is_sqlite:
+            # Two writers topping up the same block would otherwise each drop the other's points.
+            stmt = stmt.with_for_update()
+        tail = conn.execute(stmt).first()
+        if tail is None or tail.count >= TAIL_FILL_BELOW:
+            return 0
+        take = min(len(points), BLOCK_MAX - tail.count)
+        head = points.take(slice(0, take))
+        merged = SeriesArrays(
+            np.concatenate([np.frombuffer(tail.steps, INT64), head.steps]),
+            np.concatenate([np.frombuffer(tail.values, FLOAT64), head.values]),
+            np.concatenate([np.frombuffer(tail.timestamps, INT64), head.timestamps]),
+        )
+        row = self._block_row(run_id, key, merged)
+        conn.execute(metric_blocks.update().where(metric_blocks.c.id == tail.id).values(**row))
+        return take
+
+    def _update_latest(self, conn: Connection, run_id: str, key: str, points: SeriesArrays) -> None:
+        # lexsort is stable, so among equal (step, timestamp) the last point logged wins.
+        last = int(np.lexsort((points.timestamps, points.steps))[-1])
+        value = float(points.values[last])
+        stmt = upsert(self.db, latest_metrics).values(
+            run_id=run_id,
+            key=key,
+            value=None if math.isnan(value) else value,
+            step=int(points.steps[last]),
+            timestamp=int(points.timestamps[last]),
+            count=len(points),
+        )
+        new = stmt.excluded
+        newer = (new.step > latest_metrics.c.step) | (
+            (new.step == latest_metrics.c.step) & (new.timestamp >= latest_metrics.c.timestamp)
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[latest_metrics.c.run_id, latest_metrics.c.key],
+                set_={
+                    "value": case((newer, new.value), else_=latest_metrics.c.value),
+                    "step": case((newer, new.step), else_=latest_metrics.c.step),
+                    "timestamp": case((newer, new.timestamp), else_=latest_metrics.c.timestamp),
+                    "count": latest_metrics.c.count + new.count,
+                },
+            )
+        )
+
+    def history(self, run_id: str, key: str, min_step: int | None = None,
+                max_step: int | None = None) -> SeriesArrays:
+        """Every point of (run, key) within the step range, ordered by step (ties keep logging order)."""
+        stmt = (
+            select(metric_blocks.c.step_min, metric_blocks.c.step_max, metric_blocks.c.sorted,
+                   metric_blocks.c.steps, metric_blocks.c["values"], metric_blocks.c.timestamps)
+            .where(metric_blocks.c.run_id == run_id, metric_blocks.c.key == key)
+            .order_by(metric_blocks.c.id)
+        )
+        if min_step is not None:
+            stmt = stmt.where(metric_blocks.c.step_max >= min_step)
+        if max_step is not None:
+            stmt = stmt.where(metric_blocks.c.step_min <= max_step)
+        with self.db.read() as conn:
+            blocks = conn.execute(stmt).all()
+        if not blocks:
+            return SeriesArrays.empty()
+        points = SeriesArrays(
+            np.concatenate([np.frombuffer(b.steps, INT64) for b in blocks]),
+            np.concatenate([np.frombuffer(b.values, FLOAT64) for b in blocks]),
+            np.concatenate([np.frombuffer(b.timestamps, INT64) for b in blocks]),
+        )
+        in_order = all(b.sorted for b in blocks) and all(
+            later.step_min >= earlier.step_max for earlier, later in zip(blocks, blocks[1:], strict=False)
+        )
+        if not in_order:
+            points = points.take(np.argsort(points.steps, kind="stable"))
+        if min_step is not None or max_step is not None:
+            lo = 0 if min_step is None else int(np.searchsorted(points.steps, min_step, side="left"))
+            hi = len(points) if max_step is None else int(np.searchsorted(points.steps, max_step, side="right"))
+            points = points.take(slice(lo, hi))
+        return points
+
+    def keys(self, run_id: str) -> list[str]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(latest_metrics.c.key).where(latest_metrics.c.run_id == run_id).order_by(latest_metrics.c.key)
+            ).all()
+        return [row.key for row in rows]

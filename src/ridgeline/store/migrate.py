@@ -1,0 +1,70 @@
+"""Schema migrations (Alembic), run on server start, by ``ridgeline db upgrade`` and by the embedded SDK.
+
+Start-up stays fast: the common case, a database already at the head revision, is recognised with one query
+and without importing Alembic.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+from sqlalchemy import Connection, inspect, text
+
+from ridgeline.store.database import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Bumped with every new migration; a test checks it matches Alembic's head.
+HEAD_REVISION = "0001"
+_PG_LOCK_KEY = 5170_0001
+
+
+def current_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+    return None if row is None else str(row[0])
+
+
+def _alembic_upgrade(connection: Connection, target: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, target)
+
+
+def upgrade(database: Database, target: str = "head") -> bool:
+    """Bring the schema to ``target``; returns True when a migration ran.
+
+    Concurrent starters (several SDK processes on one folder, several server replicas) are serialised by a
+    file lock on SQLite and an advisory lock on PostgreSQL.
+    """
+    with database.read() as connection:
+        if target == "head" and current_revision(connection) == HEAD_REVISION:
+            return False
+    if database.is_sqlite:
+        path = database.engine.url.database
+        lock_path = f"{path}.migrate-lock" if path and path != ":memory:" else None
+        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600) if lock_path else None
+        try:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            with database.write() as connection:
+                _alembic_upgrade(connection, target)
+        finally:
+            if fd is not None:
+                os.close(fd)
+        return True
+    with database.engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
+        try:
+            with connection.begin():
+                _alembic_upgrade(connection, target)
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_LOCK_KEY})
+            connection.commit()
+    return True

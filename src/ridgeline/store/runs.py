@@ -1,0 +1,175 @@
+"""Runs with their params, tags and latest metrics; batched logging applied exactly once."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from ridgeline.domain.entities import LogBatch, MetricValue, RunRecord, RunStatus
+from ridgeline.domain.errors import Conflict, NotFound
+from ridgeline.domain.filters import Expr, OrderKey
+from ridgeline.domain.ids import now_ms
+from ridgeline.domain.values import numeric_value
+from ridgeline.store.database import Database
+from ridgeline.store.metrics import MetricStore, SeriesArrays
+from ridgeline.store.schema import applied_batches, latest_metrics, params, runs, tags
+from ridgeline.store.search import FilterCompiler, base_query
+from ridgeline.store.sql import upsert
+
+# Chunk IN (...) lists well below SQLite's bound-parameter limit.
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    applied: bool
+    conflicts: list[dict[str, str]] = field(default_factory=list)
+
+
+def _run(row: Row[Any], data: dict[str, Any] | None = None) -> RunRecord:
+    data = data or {}
+    return RunRecord(
+        id=row.id,
+        project_id=row.project_id,
+        name=row.name,
+        status=RunStatus(row.status),
+        start_time=row.start_time,
+        end_time=row.end_time,
+        user=row.user_name,
+        notes=row.notes,
+        parent_run_id=row.parent_run_id,
+        deleted_at=row.deleted_at,
+        params=data.get("params", {}),
+        tags=data.get("tags", {}),
+        latest_metrics=data.get("metrics", {}),
+    )
+
+
+class RunStore:
+    def __init__(self, database: Database, metrics: MetricStore) -> None:
+        self.db = database
+        self.metrics = metrics
+        self.filters = FilterCompiler(database)
+
+    def create(self, values: dict[str, Any]) -> bool:
+        """Insert a run unless its id exists already; returns True when it was created."""
+        now = now_ms()
+        row = {"end_time": None, "deleted_at": None, "updated_at": now, **values}
+        with self.db.write() as conn:
+            result = conn.execute(upsert(self.db, runs).values(**row).on_conflict_do_nothing())
+        return bool(result.rowcount)
+
+    def get(self, run_id: str) -> RunRecord:
+        with self.db.read() as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
+            if row is None:
+                raise NotFound(f"run {run_id!r} does not exist", field="run_id")
+            data = self._load_data(conn, [run_id])
+        return _run(row, data.get(run_id))
+
+    def update(self, run_ids: Sequence[str], **values: Any) -> int:
+        values["updated_at"] = now_ms()
+        with self.db.write() as conn:
+            result = conn.execute(runs.update().where(runs.c.id.in_(list(run_ids))).values(**values))
+        return int(result.rowcount)
+
+    def _load_data(self, conn: Connection, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        data: dict[str, dict[str, Any]] = {rid: {"params": {}, "tags": {}, "metrics": {}} for rid in run_ids}
+        for start in range(0, len(run_ids), _IN_CHUNK):
+            chunk = run_ids[start:start + _IN_CHUNK]
+            for row in conn.execute(select(params.c.run_id, params.c.key, params.c.value)
+                                    .where(params.c.run_id.in_(chunk))):
+                data[row.run_id]["params"][row.key] = row.value
+            for row in conn.execute(select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(chunk))):
+                data[row.run_id]["tags"][row.key] = row.value
+            for row in conn.execute(select(latest_metrics).where(latest_metrics.c.run_id.in_(chunk))):
+                value = math.nan if row.value is None else row.value
+                data[row.run_id]["metrics"][row.key] = MetricValue(row.key, value, row.step, row.timestamp)
+        return data
+
+    def search(self, project_ids: list[str], expr: Expr | None, order: list[OrderKey], offset: int,
+               limit: int, deleted: bool = False) -> tuple[list[RunRecord], bool]:
+        """A page of runs and whether more follow."""
+        stmt = base_query(project_ids, deleted)
+        if expr is not None:
+            stmt = stmt.where(self.filters.compile(expr))
+        stmt, clauses = self.filters.order_clauses(stmt, order)
+        stmt = stmt.order_by(*clauses, runs.c.id).offset(offset).limit(limit + 1)
+        with self.db.read() as conn:
+            rows = conn.execute(stmt).all()
+            page = rows[:limit]
+            data = self._load_data(conn, [row.id for row in page])
+        return [_run(row, data[row.id]) for row in page], len(rows) > limit
+
+    def log_batch(self, run_id: str, batch: LogBatch) -> BatchOutcome:
+        """Apply a batch in one transaction, or nothing if its id was applied before.
+
+        A param that already holds another value is left as it is and reported as a conflict; the rest of
+        the batch still lands, so one stale param never costs the metrics logged beside it.
+        """
+        with self.db.write() as conn:
+            run = conn.execute(select(runs.c.deleted_at).where(runs.c.id == run_id)).first()
+            if run is None:
+                raise NotFound(f"run {run_id!r} does not exist", field="run_id")
+            if run.deleted_at is not None:
+                raise Conflict(f"run {run_id!r} is deleted; restore it before logging to it", field="run_id")
+            claimed = conn.execute(
+                upsert(self.db, applied_batches)
+                .values(batch_id=batch.batch_id, run_id=run_id, applied_at=now_ms(), point_count=batch.point_count)
+                .on_conflict_do_nothing()
+            )
+            if claimed.rowcount == 0:
+                return BatchOutcome(applied=False)
+            conflicts = self._log_params(conn, run_id, batch.params)
+            self._log_tags(conn, run_id, batch.tags.items())
+            for series in batch.metrics:
+                self.metrics.append(conn, run_id, series.key, SeriesArrays.of(series))
+            conn.execute(runs.update().where(runs.c.id == run_id).values(updated_at=now_ms()))
+        return BatchOutcome(applied=True, conflicts=conflicts)
+
+    def _log_params(self, conn: Connection, run_id: str, values: dict[str, str]) -> list[dict[str, str]]:
+        if not values:
+            return []
+        existing = {
+            row.key: row.value
+            for row in conn.execute(
+                select(params.c.key, params.c.value).where(params.c.run_id == run_id, params.c.key.in_(list(values)))
+            )
+        }
+        conflicts = [
+            {"field": f"params.{key}",
+             "message": f"param {key!r} is already {existing[key]!r}; params cannot change (got {value!r})"}
+            for key, value in values.items()
+            if key in existing and existing[key] != value
+        ]
+        fresh = [
+            {"run_id": run_id, "key": key, "value": value, "num_value": numeric_value(value)}
+            for key, value in values.items()
+            if key not in existing
+        ]
+        if fresh:
+            conn.execute(params.insert(), fresh)
+        return conflicts
+
+    def _log_tags(self, conn: Connection, run_id: str, items: Iterable[tuple[str, str]]) -> None:
+        rows = [{"run_id": run_id, "key": k, "value": v, "num_value": numeric_value(v)} for k, v in items]
+        if not rows:
+            return
+        stmt = upsert(self.db, tags)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[tags.c.run_id, tags.c.key],
+                set_={"value": stmt.excluded.value, "num_value": stmt.excluded.num_value},
+            ),
+            rows,
+        )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self.db.write() as conn:
+            result = conn.execute(tags.delete().where(tags.c.run_id == run_id, tags.c.key == key))
+        if result.rowcount == 0:
+            raise NotFound(f"run {run_id!r} has no tag {key!r}", field="key")
