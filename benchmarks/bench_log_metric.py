@@ -68,7 +68,7 @@ def run(ctx: Context) -> Report:
     params: dict[str, Any] = {
         "ours_n": scaled(100_000, 10_000, ctx.quick),
         "mlflow_sync_n": scaled(300, 100, ctx.quick),
-        "mlflow_async_n": scaled(10_000, 2_000, ctx.quick),
+        "mlflow_async_n": scaled(5_000, 2_000, ctx.quick),
     }
     mod = __name__
     with scratch("log-metric-embedded") as home:

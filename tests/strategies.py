@@ -57,16 +57,16 @@ def _flatten(cls: type[And] | type[Or], items: list[Expr]) -> Expr:
     return cls(tuple(flat))
 
 
-def _number_predicates(fields: st.SearchStrategy[Field], numbers: st.SearchStrategy[float]) -> list[
-        st.SearchStrategy[Expr]]:
+def _number_predicates(
+    fields: st.SearchStrategy[Field], numbers: st.SearchStrategy[float]
+) -> list[st.SearchStrategy[Expr]]:
     return [
         st.builds(Compare, fields, st.sampled_from(OPS), numbers),
         st.builds(InList, fields, st.lists(numbers, min_size=1, max_size=3).map(tuple), st.booleans()),
     ]
 
 
-def _text_predicates(fields: st.SearchStrategy[Field], texts: st.SearchStrategy[str]) -> list[
-        st.SearchStrategy[Expr]]:
+def _text_predicates(fields: st.SearchStrategy[Field], texts: st.SearchStrategy[str]) -> list[st.SearchStrategy[Expr]]:
     return [
         st.builds(Compare, fields, st.sampled_from(OPS), texts),
         st.builds(InList, fields, st.lists(texts, min_size=1, max_size=3).map(tuple), st.booleans()),
@@ -74,13 +74,15 @@ def _text_predicates(fields: st.SearchStrategy[Field], texts: st.SearchStrategy[
     ]
 
 
-def predicates(metric_keys: Sequence[str], param_keys: Sequence[str],
-               tag_keys: Sequence[str]) -> st.SearchStrategy[Expr]:
+def predicates(
+    metric_keys: Sequence[str], param_keys: Sequence[str], tag_keys: Sequence[str]
+) -> st.SearchStrategy[Expr]:
     """Single valid predicates (no And/Or) over the given keys and the attributes status, name, start_time."""
     leaves: list[st.SearchStrategy[Expr]] = []
     if metric_keys:
-        leaves += _number_predicates(st.sampled_from(metric_keys).map(lambda key: Field("metric", key)),
-                                     filter_numbers())
+        leaves += _number_predicates(
+            st.sampled_from(metric_keys).map(lambda key: Field("metric", key)), filter_numbers()
+        )
     text_kinds: tuple[tuple[FieldKind, Sequence[str]], ...] = (("param", param_keys), ("tag", tag_keys))
     for kind, keys in text_kinds:
         if keys:
@@ -88,14 +90,17 @@ def predicates(metric_keys: Sequence[str], param_keys: Sequence[str],
             leaves += _text_predicates(fields, filter_texts()) + _number_predicates(fields, filter_numbers())
     leaves += _text_predicates(st.just(Field("attribute", "status")), st.sampled_from(STATUSES))
     leaves += _text_predicates(st.just(Field("attribute", "name")), filter_texts())
-    leaves += _number_predicates(st.just(Field("attribute", "start_time")),
-                                 st.one_of(filter_numbers(), st.integers(0, 2_000_000_000_000).map(float)))
+    leaves += _number_predicates(
+        st.just(Field("attribute", "start_time")),
+        st.one_of(filter_numbers(), st.integers(0, 2_000_000_000_000).map(float)),
+    )
     return st.one_of(leaves)
 
 
-def filter_exprs(metric_keys: Sequence[str], param_keys: Sequence[str],
-                 tag_keys: Sequence[str]) -> st.SearchStrategy[Expr]:
-    """Valid filter ASTs (as parse_filter builds them: And/Or flattened, two or more items) over these keys."""
+def filter_exprs(
+    metric_keys: Sequence[str], param_keys: Sequence[str], tag_keys: Sequence[str]
+) -> st.SearchStrategy[Expr]:
+    """Valid filter ASTs over these keys, shaped as parse_filter builds them (And/Or flattened, 2+ items)."""
     return st.recursive(
         predicates(metric_keys, param_keys, tag_keys),
         lambda children: st.one_of(
@@ -106,23 +111,26 @@ def filter_exprs(metric_keys: Sequence[str], param_keys: Sequence[str],
     )
 
 
-def run_views(metric_keys: Sequence[str], param_keys: Sequence[str],
-              tag_keys: Sequence[str]) -> st.SearchStrategy[RunView]:
-    """Runs that sometimes lack a key, hold NaN metrics, or text that is not a number, near the filter pools."""
+def run_views(
+    metric_keys: Sequence[str], param_keys: Sequence[str], tag_keys: Sequence[str]
+) -> st.SearchStrategy[RunView]:
+    """Runs near the filter pools that sometimes lack a key, hold a NaN metric or text that is no number."""
     metric_values = st.one_of(filter_numbers(), st.just(float("nan")))
     texts = st.one_of(filter_texts(), filter_numbers().map(repr), st.text(string.ascii_letters, max_size=3))
     return st.builds(
         RunView,
-        attributes=st.fixed_dictionaries({
-            "id": st.text(string.hexdigits, min_size=1, max_size=4),
-            "name": filter_texts(),
-            "status": st.sampled_from(STATUSES),
-            "user": st.just("alice"),
-            "parent_run_id": st.none(),
-            "project_id": st.just("p1"),
-            "start_time": st.integers(0, 2_000_000_000_000),
-            "end_time": st.one_of(st.none(), st.integers(0, 2_000_000_000_000)),
-        }),
+        attributes=st.fixed_dictionaries(
+            {
+                "id": st.text(string.hexdigits, min_size=1, max_size=4),
+                "name": filter_texts(),
+                "status": st.sampled_from(STATUSES),
+                "user": st.just("alice"),
+                "parent_run_id": st.none(),
+                "project_id": st.just("p1"),
+                "start_time": st.integers(0, 2_000_000_000_000),
+                "end_time": st.one_of(st.none(), st.integers(0, 2_000_000_000_000)),
+            }
+        ),
         metrics=st.dictionaries(st.sampled_from(metric_keys), metric_values) if metric_keys else st.just({}),
         params=st.dictionaries(st.sampled_from(param_keys), texts) if param_keys else st.just({}),
         tags=st.dictionaries(st.sampled_from(tag_keys), texts) if tag_keys else st.just({}),

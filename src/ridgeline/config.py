@@ -21,22 +21,46 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("home", "RIDGELINE_HOME", "~/.ridgeline",
-            "Data folder: the SQLite metadata database and (later) artifacts live here."),
-    Setting("tracking_uri", "RIDGELINE_TRACKING_URI", None,
-            "Where the SDK and CLI send and read runs: http(s)://HOST:PORT for a server, a folder path, or a "
-            "database URI. Unset: the data folder, in-process."),
-    Setting("backend_uri", "RIDGELINE_BACKEND_URI", None,
-            "Metadata database of the server: sqlite:///PATH or postgresql+psycopg://USER:PASS@HOST/DB. "
-            "Unset: sqlite in the data folder."),
+    Setting(
+        "home",
+        "RIDGELINE_HOME",
+        "~/.ridgeline",
+        "Data folder: the SQLite metadata database and (later) artifacts live here.",
+    ),
+    Setting(
+        "tracking_uri",
+        "RIDGELINE_TRACKING_URI",
+        None,
+        "Where the SDK and CLI send and read runs: http(s)://HOST:PORT for a server, a folder path, or a "
+        "database URI. Unset: the data folder, in-process.",
+    ),
+    Setting(
+        "backend_uri",
+        "RIDGELINE_BACKEND_URI",
+        None,
+        "Metadata database of the server: sqlite:///PATH or postgresql+psycopg://USER:PASS@HOST/DB. "
+        "Unset: sqlite in the data folder.",
+    ),
     Setting("host", "RIDGELINE_HOST", "127.0.0.1", "Address `ridgeline server` binds to."),
     Setting("port", "RIDGELINE_PORT", 5170, "Port `ridgeline server` listens on."),
-    Setting("flush_interval", "RIDGELINE_FLUSH_INTERVAL", 0.5,
-            "Seconds between the SDK's background sends of buffered params, tags and metrics."),
-    Setting("max_buffered_points", "RIDGELINE_MAX_BUFFERED_POINTS", 2_000_000,
-            "Metric points the SDK buffers per run before logging calls wait for the sender to catch up."),
-    Setting("flush_timeout", "RIDGELINE_FLUSH_TIMEOUT", 120.0,
-            "Seconds `finish()` and interpreter exit wait for buffered data to be delivered."),
+    Setting(
+        "flush_interval",
+        "RIDGELINE_FLUSH_INTERVAL",
+        0.5,
+        "Seconds between the SDK's background sends of buffered params, tags and metrics.",
+    ),
+    Setting(
+        "max_buffered_points",
+        "RIDGELINE_MAX_BUFFERED_POINTS",
+        2_000_000,
+        "Metric points the SDK buffers per run before logging calls wait for the sender to catch up.",
+    ),
+    Setting(
+        "flush_timeout",
+        "RIDGELINE_FLUSH_TIMEOUT",
+        120.0,
+        "Seconds `finish()` and interpreter exit wait for buffered data to be delivered.",
+    ),
     Setting("http_timeout", "RIDGELINE_HTTP_TIMEOUT", 30.0, "Seconds the SDK waits for one HTTP request."),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}

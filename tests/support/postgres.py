@@ -263,9 +263,7 @@ class PostgresCluster:
     def conninfo(self, dbname: str | None = None) -> str:
         """libpq connection string, for talking to the server with psycopg directly."""
         port = self._require_port()
-        return (
-            f"host=127.0.0.1 port={port} user={SUPERUSER} dbname={dbname or self.dbname} connect_timeout=10"
-        )
+        return f"host=127.0.0.1 port={port} user={SUPERUSER} dbname={dbname or self.dbname} connect_timeout=10"
 
     def create_database(self, name: str | None = None) -> str:
         """Create a fresh, empty database and return its SQLAlchemy URL.
@@ -297,9 +295,7 @@ class PostgresCluster:
         try:
             # cwd inside the cluster directory: the service user may not be able to enter the
             # caller's cwd (e.g. /root), which makes the PostgreSQL programs complain.
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, cwd=self.root, timeout=timeout, check=False
-            )
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=self.root, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:
             raise PostgresError(
                 f"{what} timed out after {timeout:.0f}s: {' '.join(cmd)}\n"
@@ -317,13 +313,10 @@ class PostgresCluster:
         os.chown(root, entry.pw_uid, entry.pw_gid)
         # The service user also needs to traverse every parent; a private TMPDIR under /root would
         # otherwise surface later as a confusing initdb permission error.
-        probe = subprocess.run(
-            [*self._prefix, "test", "-w", str(root)], capture_output=True, cwd="/", check=False
-        )
+        probe = subprocess.run([*self._prefix, "test", "-w", str(root)], capture_output=True, cwd="/", check=False)
         if probe.returncode != 0:
             raise PostgresError(
-                f"user {SERVICE_USER!r} cannot write to {root}; pass a base_dir it can reach "
-                "(e.g. /tmp) or set TMPDIR"
+                f"user {SERVICE_USER!r} cannot write to {root}; pass a base_dir it can reach (e.g. /tmp) or set TMPDIR"
             )
 
     def _initdb(self, datadir: Path) -> None:

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunRecord, RunPage
+from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord
 
 
 class TrackingBackend(Protocol):
     """What the SDK needs from wherever runs are kept. Errors are :class:`RidgelineError` subclasses;
     :class:`Unavailable` means "try again later" and is the only one the background sender retries."""
 
-    def create_run(self, project: str, run_id: str, name: str | None, user: str, start_time: int,
-                   parent_run_id: str | None) -> RunRecord: ...
+    def create_run(
+        self,
+        project: str,
+        run_id: str,
+        name: str | None,
+        user: str,
+        start_time: int,
+        parent_run_id: str | None,
+    ) -> RunRecord: ...
 
     def get_run(self, run_id: str) -> RunRecord: ...
 
@@ -28,10 +35,17 @@ class TrackingBackend(Protocol):
 
     def list_projects(self) -> list[Project]: ...
 
-    def search_runs(self, projects: list[str], filter: str | None, order_by: list[str] | None, limit: int,
-                    cursor: str | None) -> RunPage: ...
+    def search_runs(
+        self,
+        projects: list[str],
+        filter: str | None,
+        order_by: list[str] | None,
+        limit: int,
+        cursor: str | None,
+    ) -> RunPage: ...
 
-    def metric_history(self, run_id: str, key: str, min_step: int | None, max_step: int | None,
-                       points: int | None) -> MetricHistory: ...
+    def metric_history(
+        self, run_id: str, key: str, min_step: int | None, max_step: int | None, points: int | None
+    ) -> MetricHistory: ...
 
     def close(self) -> None: ...

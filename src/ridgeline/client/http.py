@@ -8,9 +8,15 @@ from typing import Any
 import httpx
 import orjson
 
-from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunRecord, RunPage
+from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord
 from ridgeline.domain.errors import RidgelineError, Unavailable, error_from_dict
-from ridgeline.domain.wire import encode_value, history_from_json, page_from_json, project_from_json, run_from_json
+from ridgeline.domain.wire import (
+    encode_value,
+    history_from_json,
+    page_from_json,
+    project_from_json,
+    run_from_json,
+)
 
 API = "/api/v1"
 
@@ -20,7 +26,8 @@ def _series_json(batch: LogBatch) -> list[dict[str, Any]]:
         {
             "key": series.key,
             "steps": list(series.steps),
-            "values": list(series.values) if all(map(math.isfinite, series.values))
+            "values": list(series.values)
+            if all(map(math.isfinite, series.values))
             else [encode_value(x) for x in series.values],
             "timestamps": list(series.timestamps),
         }
@@ -53,10 +60,23 @@ class HttpBackend:
             raise error_from_dict(data.get("error", {}), response.status_code)
         return data
 
-    def create_run(self, project: str, run_id: str, name: str | None, user: str, start_time: int,
-                   parent_run_id: str | None) -> RunRecord:
-        body = {"project": project, "run_id": run_id, "name": name, "user": user, "start_time": start_time,
-                "parent_run_id": parent_run_id}
+    def create_run(
+        self,
+        project: str,
+        run_id: str,
+        name: str | None,
+        user: str,
+        start_time: int,
+        parent_run_id: str | None,
+    ) -> RunRecord:
+        body = {
+            "project": project,
+            "run_id": run_id,
+            "name": name,
+            "user": user,
+            "start_time": start_time,
+            "parent_run_id": parent_run_id,
+        }
         return run_from_json(self._call("POST", "/runs", json=body))
 
     def get_run(self, run_id: str) -> RunRecord:
@@ -66,12 +86,17 @@ class HttpBackend:
         return run_from_json(self._call("POST", f"/runs/{run_id}/resume"))
 
     def finish_run(self, run_id: str, status: str, end_time: int) -> RunRecord:
-        return run_from_json(self._call("POST", f"/runs/{run_id}/finish",
-                                        json={"status": status, "end_time": end_time}))
+        return run_from_json(
+            self._call("POST", f"/runs/{run_id}/finish", json={"status": status, "end_time": end_time})
+        )
 
     def log_batch(self, run_id: str, batch: LogBatch) -> list[dict[str, str]]:
-        body = {"batch_id": batch.batch_id, "params": batch.params, "tags": batch.tags,
-                "metrics": _series_json(batch)}
+        body = {
+            "batch_id": batch.batch_id,
+            "params": batch.params,
+            "tags": batch.tags,
+            "metrics": _series_json(batch),
+        }
         result: list[dict[str, str]] = self._call("POST", f"/runs/{run_id}/batches", json=body)["conflicts"]
         return result
 
@@ -81,13 +106,26 @@ class HttpBackend:
     def list_projects(self) -> list[Project]:
         return [project_from_json(item) for item in self._call("GET", "/projects")["projects"]]
 
-    def search_runs(self, projects: list[str], filter: str | None, order_by: list[str] | None, limit: int,
-                    cursor: str | None) -> RunPage:
-        body = {"projects": projects, "filter": filter, "order_by": order_by, "limit": limit, "cursor": cursor}
+    def search_runs(
+        self,
+        projects: list[str],
+        filter: str | None,
+        order_by: list[str] | None,
+        limit: int,
+        cursor: str | None,
+    ) -> RunPage:
+        body = {
+            "projects": projects,
+            "filter": filter,
+            "order_by": order_by,
+            "limit": limit,
+            "cursor": cursor,
+        }
         return page_from_json(self._call("POST", "/runs/search", json=body))
 
-    def metric_history(self, run_id: str, key: str, min_step: int | None, max_step: int | None,
-                       points: int | None) -> MetricHistory:
+    def metric_history(
+        self, run_id: str, key: str, min_step: int | None, max_step: int | None, points: int | None
+    ) -> MetricHistory:
         query = {"key": key, "min_step": min_step, "max_step": max_step, "points": points}
         params = {k: v for k, v in query.items() if v is not None}
         return history_from_json(self._call("GET", f"/runs/{run_id}/metrics/history", params=params))

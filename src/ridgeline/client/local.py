@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunRecord, RunPage
+from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord
 from ridgeline.services.tracking import RunSpec, TrackingService
 from ridgeline.store.metadata import MetadataStore
 
@@ -30,11 +30,24 @@ class LocalBackend:
         self.uri = database_uri
         self.service = TrackingService(_shared_store(database_uri))
 
-    def create_run(self, project: str, run_id: str, name: str | None, user: str, start_time: int,
-                   parent_run_id: str | None) -> RunRecord:
+    def create_run(
+        self,
+        project: str,
+        run_id: str,
+        name: str | None,
+        user: str,
+        start_time: int,
+        parent_run_id: str | None,
+    ) -> RunRecord:
         project_id = self.service.ensure_project(project).id
-        spec = RunSpec(project_id=project_id, run_id=run_id, name=name, user=user, start_time=start_time,
-                       parent_run_id=parent_run_id)
+        spec = RunSpec(
+            project_id=project_id,
+            run_id=run_id,
+            name=name,
+            user=user,
+            start_time=start_time,
+            parent_run_id=parent_run_id,
+        )
         return self.service.create_run(spec)
 
     def get_run(self, run_id: str) -> RunRecord:
@@ -55,13 +68,20 @@ class LocalBackend:
     def list_projects(self) -> list[Project]:
         return self.service.list_projects()
 
-    def search_runs(self, projects: list[str], filter: str | None, order_by: list[str] | None, limit: int,
-                    cursor: str | None) -> RunPage:
+    def search_runs(
+        self,
+        projects: list[str],
+        filter: str | None,
+        order_by: list[str] | None,
+        limit: int,
+        cursor: str | None,
+    ) -> RunPage:
         ids = [self.service.get_project_by_name(name).id for name in projects]
         return self.service.search_runs(ids, filter=filter, order_by=order_by, limit=limit, cursor=cursor)
 
-    def metric_history(self, run_id: str, key: str, min_step: int | None, max_step: int | None,
-                       points: int | None) -> MetricHistory:
+    def metric_history(
+        self, run_id: str, key: str, min_step: int | None, max_step: int | None, points: int | None
+    ) -> MetricHistory:
         return self.service.metric_history(run_id, key, min_step=min_step, max_step=max_step, points=points)
 
     def close(self) -> None:

@@ -26,6 +26,8 @@ def backend_for(tracking_uri: str | None, settings: Settings) -> TrackingBackend
     if scheme == "file":
         uri = uri.removeprefix("file://")
     elif scheme:
-        raise ValueError(f"unsupported tracking URI {uri!r}: use http(s)://HOST:PORT, a folder path or a "
-                         "database URI (sqlite:///…, postgresql+psycopg://…)")
+        raise ValueError(
+            f"unsupported tracking URI {uri!r}: use http(s)://HOST:PORT, a folder path or a "
+            "database URI (sqlite:///…, postgresql+psycopg://…)"
+        )
     return LocalBackend(sqlite_uri(Path(uri).expanduser()))

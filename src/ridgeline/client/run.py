@@ -15,7 +15,7 @@ from typing import Any
 
 from ridgeline.client.backend import TrackingBackend
 from ridgeline.client.resolve import backend_for
-from ridgeline.client.sender import FLUSH_AT_POINTS, SeriesBuffer, Sender
+from ridgeline.client.sender import FLUSH_AT_POINTS, Sender, SeriesBuffer
 from ridgeline.config import Settings
 from ridgeline.domain import validation as v
 from ridgeline.domain.entities import RunRecord, RunStatus
@@ -52,8 +52,17 @@ class Run:
     and return without touching the network; a background thread delivers the data.
     """
 
-    def __init__(self, backend: TrackingBackend, run_id: str, name: str, project: str, settings: Settings,
-                 *, create_fields: dict[str, Any] | None = None, resumed_from: RunRecord | None = None) -> None:
+    def __init__(
+        self,
+        backend: TrackingBackend,
+        run_id: str,
+        name: str,
+        project: str,
+        settings: Settings,
+        *,
+        create_fields: dict[str, Any] | None = None,
+        resumed_from: RunRecord | None = None,
+    ) -> None:
         self.id = run_id
         self.name = name
         self.project = project
@@ -64,8 +73,13 @@ class Run:
         # Set when the backend was unreachable at start: the sender creates the run before its first batch.
         self._create_fields = create_fields
         ensure = None if create_fields is None else self._create_later
-        self._sender = Sender(backend, run_id, interval=settings.flush_interval,
-                              max_buffered_points=settings.max_buffered_points, ensure_run=ensure)
+        self._sender = Sender(
+            backend,
+            run_id,
+            interval=settings.flush_interval,
+            max_buffered_points=settings.max_buffered_points,
+            ensure_run=ensure,
+        )
         if resumed_from:
             for key, point in resumed_from.latest_metrics.items():
                 self._sender.series[key] = SeriesBuffer(next_step=point.step + 1)
@@ -111,8 +125,7 @@ class Run:
         with self._sender.lock:
             return self._sender.series.setdefault(key, SeriesBuffer())
 
-    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None,
-                    timestamp: int | None = None) -> None:
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None) -> None:
         """Record several metrics at the same step (each key's own next step when ``step`` is None)."""
         if not isinstance(metrics, Mapping):
             raise InvalidArgument("log_metrics takes a dict of key: value", field="metrics")
@@ -129,8 +142,10 @@ class Run:
         for key, value in checked.items():
             old = self._logged_params.get(key)
             if old is not None and old != value:
-                raise Conflict(f"param {key!r} is already {old!r}; params cannot change (got {value!r})",
-                               field=f"params.{key}")
+                raise Conflict(
+                    f"param {key!r} is already {old!r}; params cannot change (got {value!r})",
+                    field=f"params.{key}",
+                )
         with self._sender.lock:
             self._sender.params.update(checked)
         self._logged_params.update(checked)
@@ -192,8 +207,9 @@ class Run:
     def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             self.finish(RunStatus.FINISHED)
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -226,9 +242,16 @@ def _finish_active_runs() -> None:
             log.exception("ridgeline: could not finish run %s at exit", run.id)
 
 
-def start_run(project: str = "default", *, name: str | None = None, config: Mapping[str, Any] | None = None,
-              tags: Mapping[str, Any] | None = None, run_id: str | None = None, parent: Run | str | None = None,
-              tracking_uri: str | None = None) -> Run:
+def start_run(
+    project: str = "default",
+    *,
+    name: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+    parent: Run | str | None = None,
+    tracking_uri: str | None = None,
+) -> Run:
     """Start a run (or resume one with ``run_id``) and return it.
 
     ``config`` is logged as params (nested dicts become dotted keys). Usable as ``with start_run(...) as run:``
@@ -247,8 +270,14 @@ def start_run(project: str = "default", *, name: str | None = None, config: Mapp
         parent_id = parent.id if isinstance(parent, Run) else parent
         from ridgeline.services.names import random_run_name
 
-        fields = {"project": project, "run_id": new_id(), "name": name or random_run_name(),
-                  "user": _current_user(), "start_time": now_ms(), "parent_run_id": parent_id}
+        fields: dict[str, Any] = {
+            "project": project,
+            "run_id": new_id(),
+            "name": name or random_run_name(),
+            "user": _current_user(),
+            "start_time": now_ms(),
+            "parent_run_id": parent_id,
+        }
         try:
             backend.create_run(**fields)
             deferred = None

@@ -41,8 +41,15 @@ class SeriesBuffer:
 
 
 class Sender:
-    def __init__(self, backend: TrackingBackend, run_id: str, *, interval: float, max_buffered_points: int,
-                 ensure_run: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        backend: TrackingBackend,
+        run_id: str,
+        *,
+        interval: float,
+        max_buffered_points: int,
+        ensure_run: Callable[[], None] | None = None,
+    ) -> None:
         self.backend = backend
         self.run_id = run_id
         self.interval = interval
@@ -96,8 +103,7 @@ class Sender:
                     taken = count
                 else:
                     taken = room
-                    metrics.append(MetricSeries(key, buf.steps[:taken], buf.values[:taken],
-                                                buf.timestamps[:taken]))
+                    metrics.append(MetricSeries(key, buf.steps[:taken], buf.values[:taken], buf.timestamps[:taken]))
                     del buf.steps[:taken], buf.values[:taken], buf.timestamps[:taken]
                 room -= taken
             batch = LogBatch(new_id(), self.params, self.tags, metrics)

@@ -91,5 +91,8 @@ ERRORS_BY_CODE: dict[str, type[RidgelineError]] = {
 def error_from_dict(body: dict[str, Any], default_status: int = 500) -> RidgelineError:
     """Rebuild the exception a server described in its JSON error body."""
     cls = ERRORS_BY_CODE.get(str(body.get("code", "")), RidgelineError)
-    return cls(str(body.get("message", f"HTTP {default_status}")), field=body.get("field"),
-               details=body.get("details"))
+    return cls(
+        str(body.get("message", f"HTTP {default_status}")),
+        field=body.get("field"),
+        details=body.get("details"),
+    )

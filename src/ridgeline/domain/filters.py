@@ -88,20 +88,40 @@ NUMERIC_ATTRIBUTES: tuple[str, ...] = ("start_time", "end_time")
 _ATTRIBUTE_ALIASES = {"run_id": "id", "run_name": "name"}
 
 _PREFIXES: dict[str, FieldKind] = {
-    "metrics": "metric", "metric": "metric",
-    "params": "param", "param": "param",
-    "tags": "tag", "tag": "tag",
-    "attributes": "attribute", "attribute": "attribute", "attr": "attribute", "run": "attribute",
+    "metrics": "metric",
+    "metric": "metric",
+    "params": "param",
+    "param": "param",
+    "tags": "tag",
+    "tag": "tag",
+    "attributes": "attribute",
+    "attribute": "attribute",
+    "attr": "attribute",
+    "run": "attribute",
 }
 _CANONICAL_PREFIX: dict[FieldKind, str] = {
-    "metric": "metrics", "param": "params", "tag": "tags", "attribute": "attributes",
+    "metric": "metrics",
+    "param": "params",
+    "tag": "tags",
+    "attribute": "attributes",
 }
 _OPERATORS: dict[str, CompareOp] = {
-    "=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
+    "=": "=",
+    "==": "=",
+    "!=": "!=",
+    "<>": "!=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
 }
 _COMPARATORS: dict[CompareOp, Callable[[Any, Any], Any]] = {
-    "=": operator.eq, "!=": operator.ne,
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 # Nesting is bounded so that a hostile filter gets a FilterError rather than a RecursionError (an HTTP 500).
@@ -191,7 +211,7 @@ def ascii_lower(text: str) -> str:
 def like_to_regex(pattern: str) -> re.Pattern[str]:
     """A regex that matches exactly the whole strings the SQL LIKE ``pattern`` matches (backslash escapes).
 
-    Raises ValueError for a pattern that ends in an unpaired backslash, which SQL backends reject too.
+    Raises ValueError for a pattern that ends in an unpaired backslash, as PostgreSQL does.
     """
     # Split at the unescaped '%' into segments of fixed length ('_' is one character). Matching each middle
     # segment at its leftmost place is always right, so atomic groups forbid the backtracking that would make
@@ -210,12 +230,12 @@ def like_to_regex(pattern: str) -> re.Pattern[str]:
             segments[-1].append("." if char == "_" else re.escape(char))
     if escaped:
         raise ValueError("a LIKE pattern cannot end with an unpaired backslash")
-    first, *middle = ["".join(segment) for segment in segments]
-    if middle:
-        *middle, last = middle
-        body = first + "".join(f"(?>.*?{segment})" for segment in middle if segment) + ".*" + last
+    texts = ["".join(segment) for segment in segments]
+    if len(texts) == 1:
+        body = texts[0]
     else:
-        body = first
+        middle = "".join(f"(?>.*?{text})" for text in texts[1:-1] if text)
+        body = texts[0] + middle + ".*" + texts[-1]
     return re.compile(rf"\A{body}\Z", re.DOTALL)
 
 
@@ -261,8 +281,13 @@ def _tokenize(source: str, what: str) -> list[_Token]:
         elif number := _NUMBER.match(source, pos):
             pos = number.end()
             if pos < len(source) and (source[pos].isalnum() or source[pos] in "_."):
-                raise _fail(source, what, start, source[start : pos + 1],
-                            "malformed number; expected a number such as 3, -0.5 or 1e-3")
+                raise _fail(
+                    source,
+                    what,
+                    start,
+                    source[start : pos + 1],
+                    "malformed number; expected a number such as 3, -0.5 or 1e-3",
+                )
             value_f = float(number.group())
             if not math.isfinite(value_f):
                 raise _fail(source, what, start, number.group(), "number out of range")
@@ -323,8 +348,13 @@ def _read_key(source: str, what: str, prefix: str, pos: int) -> tuple[str, int]:
         raise _fail(source, what, pos, source[pos:], "unterminated key; expected a closing `")
     bare = _BARE_KEY.match(source, pos)
     if bare is None:
-        raise _fail(source, what, pos, source[pos : pos + 1],
-                    f"expected a key after '{prefix}.' (letters, digits, _ - . / : or a `quoted key`)")
+        raise _fail(
+            source,
+            what,
+            pos,
+            source[pos : pos + 1],
+            f"expected a key after '{prefix}.' (letters, digits, _ - . / : or a `quoted key`)",
+        )
     return bare.group(), bare.end()
 
 
@@ -422,8 +452,11 @@ class _Parser:
     def parse_like(self, target: Field, negated: bool) -> Like:
         keyword = self.advance()
         if not _is_text_field(target):
-            raise self.error(keyword, f"{_describe(target)} cannot use '{keyword.value}'; "
-                                      "expected a comparison operator (=, !=, <, <=, >, >=) or 'in'")
+            raise self.error(
+                keyword,
+                f"{_describe(target)} cannot use '{keyword.value}'; "
+                "expected a comparison operator (=, !=, <, <=, >, >=) or 'in'",
+            )
         pattern = self.expect("string", "expected a quoted pattern such as 'resnet%'")
         try:
             like_to_regex(str(pattern.value))
@@ -444,16 +477,21 @@ class _Parser:
     def resolve_field(self, token: _Token) -> Field:
         kind = _PREFIXES.get(token.prefix.lower())
         if kind is None:
-            raise self.error(token, f"unknown field prefix '{token.prefix}'; expected metrics, params, tags "
-                                    "or attributes (or metric, param, tag, attribute, attr, run)")
+            raise self.error(
+                token,
+                f"unknown field prefix '{token.prefix}'; expected metrics, params, tags "
+                "or attributes (or metric, param, tag, attribute, attr, run)",
+            )
         key = str(token.value)
         if kind != "attribute":
             return Field(kind, key)
         name = _ATTRIBUTE_ALIASES.get(key.lower(), key.lower())
         if name not in STRING_ATTRIBUTES and name not in NUMERIC_ATTRIBUTES:
             valid = ", ".join(STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES)
-            raise self.error(token, f"unknown attribute '{key}'; expected one of {valid} "
-                                    f"(aliases: {', '.join(_ATTRIBUTE_ALIASES)})")
+            raise self.error(
+                token,
+                f"unknown attribute '{key}'; expected one of {valid} (aliases: {', '.join(_ATTRIBUTE_ALIASES)})",
+            )
         return Field("attribute", name)
 
     # order_by grammar
@@ -528,8 +566,9 @@ def parse_order_by(text: str | list[str] | None) -> list[OrderKey]:
 def format_filter(expr: Expr) -> str:
     """The canonical text of ``expr``; ``parse_filter(format_filter(e)) == e`` for every parsed ``e``."""
     if isinstance(expr, And):
-        return " and ".join(f"({format_filter(item)})" if isinstance(item, Or) else format_filter(item)
-                            for item in expr.items)
+        return " and ".join(
+            f"({format_filter(item)})" if isinstance(item, Or) else format_filter(item) for item in expr.items
+        )
     if isinstance(expr, Or):
         return " or ".join(format_filter(item) for item in expr.items)
     if isinstance(expr, Compare):

@@ -54,8 +54,7 @@ def check_key(value: object, field: str) -> str:
     if not value:
         raise InvalidArgument(f"{field} must not be empty", field=field)
     if len(value) > MAX_KEY_LENGTH:
-        raise InvalidArgument(f"{field} is {len(value)} characters long; the limit is {MAX_KEY_LENGTH}",
-                              field=field)
+        raise InvalidArgument(f"{field} is {len(value)} characters long; the limit is {MAX_KEY_LENGTH}", field=field)
     if not _KEY.fullmatch(value) or value != value.strip():
         raise InvalidArgument(
             f"{field} {_describe(value)} may only hold letters, digits, '_', '-', '.', '/', ':' and inner spaces",
@@ -93,8 +92,9 @@ def check_step(value: object, field: str) -> int:
 def check_timestamp(value: object, field: str) -> int:
     """Epoch milliseconds, from 1970 to the year 9999."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidArgument(f"{field} must be an integer number of epoch milliseconds, got {_describe(value)}",
-                              field=field)
+        raise InvalidArgument(
+            f"{field} must be an integer number of epoch milliseconds, got {_describe(value)}", field=field
+        )
     stamp = int(value)
     if not 0 <= stamp <= MAX_TIMESTAMP_MS:
         raise InvalidArgument(
@@ -112,8 +112,9 @@ def check_id(value: object, field: str) -> str:
 
 def check_batch_id(value: object, field: str = "batch_id") -> str:
     if not isinstance(value, str) or not 8 <= len(value) <= 64 or not _KEY.fullmatch(value) or " " in value:
-        raise InvalidArgument(f"{field} must be 8 to 64 characters of [A-Za-z0-9_-.:/], got {_describe(value)}",
-                              field=field)
+        raise InvalidArgument(
+            f"{field} must be 8 to 64 characters of [A-Za-z0-9_-.:/], got {_describe(value)}", field=field
+        )
     return value
 
 

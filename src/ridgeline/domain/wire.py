@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ridgeline.domain.entities import MetricHistory, MetricValue, Project, RunRecord, RunPage, RunStatus
+from ridgeline.domain.entities import MetricHistory, MetricValue, Project, RunPage, RunRecord, RunStatus
 
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -98,5 +98,12 @@ def history_from_json(data: dict[str, Any]) -> MetricHistory:
     values = data["values"]
     if any(isinstance(item, str) for item in values):
         values = [decode_value(item) for item in values]
-    return MetricHistory(data["run_id"], data["key"], data["steps"], values, data["timestamps"], data["total"],
-                         data["downsampled"])
+    return MetricHistory(
+        data["run_id"],
+        data["key"],
+        data["steps"],
+        values,
+        data["timestamps"],
+        data["total"],
+        data["downsampled"],
+    )

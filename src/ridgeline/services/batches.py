@@ -10,8 +10,8 @@ from typing import Any
 
 from ridgeline.domain import validation as v
 from ridgeline.domain.entities import LogBatch, MetricSeries
-from ridgeline.domain.wire import NON_FINITE
 from ridgeline.domain.errors import InvalidArgument
+from ridgeline.domain.wire import NON_FINITE
 
 MAX_POINTS_PER_BATCH = 1_000_000
 
@@ -27,7 +27,7 @@ def _values(raw: Any, field: str) -> list[float]:
             out.append(NON_FINITE[item])
         else:
             raise InvalidArgument(
-                f"{field}[{index}] must be a number or one of \"NaN\", \"Infinity\", \"-Infinity\", got {item!r}",
+                f'{field}[{index}] must be a number or one of "NaN", "Infinity", "-Infinity", got {item!r}',
                 field=f"{field}[{index}]",
             )
     return out

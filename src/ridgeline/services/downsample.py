@@ -60,9 +60,7 @@ def minmax_downsample(steps: NDArray[np.int64], values: NDArray[np.float64], poi
     starts = _bucket_starts(interior.shape[0], buckets)
     mins = _first_match_per_bucket(interior, starts, np.fmin.reduceat(interior, starts))
     maxs = _first_match_per_bucket(interior, starts, np.fmax.reduceat(interior, starts))
-    keep = np.concatenate(
-        (np.array([0], dtype=np.intp), mins + 1, maxs + 1, np.array([n - 1], dtype=np.intp))
-    )
+    keep = np.concatenate((np.array([0], dtype=np.intp), mins + 1, maxs + 1, np.array([n - 1], dtype=np.intp)))
     return np.unique(keep).astype(np.intp, copy=False)
 
 
@@ -134,8 +132,7 @@ def lttb_downsample(steps: NDArray[np.int64], values: NDArray[np.float64], point
 def _validate(steps: NDArray[np.int64], values: NDArray[np.float64], points: int) -> NDArray[np.float64]:
     if points < MIN_POINTS:
         raise ValueError(
-            f"cannot downsample to {points} points: at least {MIN_POINTS} are needed "
-            "(first, last and one in between)"
+            f"cannot downsample to {points} points: at least {MIN_POINTS} are needed (first, last and one in between)"
         )
     vals = np.asarray(values, dtype=np.float64)
     if vals.ndim != 1 or np.ndim(steps) != 1:

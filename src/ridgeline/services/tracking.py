@@ -9,11 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from ridgeline.domain import validation as v
-from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunRecord, RunPage, RunStatus
+from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord, RunStatus
 from ridgeline.domain.errors import Conflict, InvalidArgument, NotFound
 from ridgeline.domain.filters import Field, OrderKey, format_filter, parse_filter, parse_order_by
 from ridgeline.domain.ids import new_id, now_ms
@@ -77,8 +78,7 @@ class TrackingService:
     def list_projects(self, *, deleted: bool = False, query: str | None = None) -> list[Project]:
         return self.store.projects.list(deleted=deleted, query=query)
 
-    def update_project(self, project_id: str, *, name: str | None = None,
-                       description: str | None = None) -> Project:
+    def update_project(self, project_id: str, *, name: str | None = None, description: str | None = None) -> Project:
         values: dict[str, str] = {}
         if name is not None:
             values["name"] = v.check_name(name, "name")
@@ -125,8 +125,15 @@ class TrackingService:
     def get_run(self, run_id: str) -> RunRecord:
         return self.store.runs.get(v.check_id(run_id, "run_id"))
 
-    def update_run(self, run_id: str, *, name: str | None = None, status: str | None = None,
-                   notes: str | None = None, end_time: int | None = None) -> RunRecord:
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        name: str | None = None,
+        status: str | None = None,
+        notes: str | None = None,
+        end_time: int | None = None,
+    ) -> RunRecord:
         self.get_run(run_id)
         values: dict[str, object] = {}
         if name is not None:
@@ -192,8 +199,16 @@ class TrackingService:
         self.get_run(run_id)
         return self.store.metrics.keys(run_id)
 
-    def metric_history(self, run_id: str, key: str, *, min_step: int | None = None, max_step: int | None = None,
-                       points: int | None = None, method: DownsampleMethod = "minmax") -> MetricHistory:
+    def metric_history(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        min_step: int | None = None,
+        max_step: int | None = None,
+        points: int | None = None,
+        method: DownsampleMethod = "minmax",
+    ) -> MetricHistory:
         v.check_id(run_id, "run_id")
         v.check_key(key, "key")
         if points is not None and not 3 <= points <= 1_000_000:
@@ -209,11 +224,27 @@ class TrackingService:
             from ridgeline.services.downsample import downsample
 
             series = series.take(downsample(series.steps, series.values, points, method))
-        return MetricHistory(run_id, key, series.steps, series.values, series.timestamps, total, downsampled)
+        # numpy arrays stand in for the sequences: the HTTP layer serialises them without a Python loop.
+        return MetricHistory(
+            run_id,
+            key,
+            cast(Sequence[int], series.steps),
+            cast(Sequence[float], series.values),
+            cast(Sequence[int], series.timestamps),
+            total,
+            downsampled,
+        )
 
-    def search_runs(self, project_ids: list[str], *, filter: str | None = None,
-                    order_by: str | list[str] | None = None, limit: int = 100, cursor: str | None = None,
-                    deleted: bool = False) -> RunPage:
+    def search_runs(
+        self,
+        project_ids: list[str],
+        *,
+        filter: str | None = None,
+        order_by: str | list[str] | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        deleted: bool = False,
+    ) -> RunPage:
         if not project_ids:
             raise InvalidArgument("name at least one project to search", field="project_ids")
         for project_id in project_ids:

@@ -88,9 +88,12 @@ class Database:
             with self.engine.connect() as connection, connection.begin():
                 yield connection
             return
-        with self._write_lock, self.engine.connect().execution_options(**{_WRITE: True}) as connection:
-            with connection.begin():
-                yield connection
+        with (
+            self._write_lock,
+            self.engine.connect().execution_options(**{_WRITE: True}) as connection,
+            connection.begin(),
+        ):
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

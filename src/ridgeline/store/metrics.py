@@ -7,6 +7,7 @@ tiny blocks), then open new blocks. Reading a history is a handful of blob reads
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -80,7 +81,7 @@ class MetricStore:
         return {
             "run_id": run_id,
             "key": key,
-            "count": len(chunk),
+            "point_count": len(chunk),
             "step_min": int(chunk.steps.min()),
             "step_max": int(chunk.steps.max()),
             "sorted": _is_sorted(chunk.steps),
@@ -101,9 +102,9 @@ class MetricStore:
             # Two writers topping up the same block would otherwise each drop the other's points.
             stmt = stmt.with_for_update()
         tail = conn.execute(stmt).first()
-        if tail is None or tail.count >= TAIL_FILL_BELOW:
+        if tail is None or tail.point_count >= TAIL_FILL_BELOW:
             return 0
-        take = min(len(points), BLOCK_MAX - tail.count)
+        take = min(len(points), BLOCK_MAX - int(tail.point_count))
         head = points.take(slice(0, take))
         merged = SeriesArrays(
             np.concatenate([np.frombuffer(tail.steps, INT64), head.steps]),
@@ -124,7 +125,7 @@ class MetricStore:
             value=None if math.isnan(value) else value,
             step=int(points.steps[last]),
             timestamp=int(points.timestamps[last]),
-            count=len(points),
+            point_count=len(points),
         )
         new = stmt.excluded
         newer = (new.step > latest_metrics.c.step) | (
@@ -137,17 +138,22 @@ class MetricStore:
                     "value": case((newer, new.value), else_=latest_metrics.c.value),
                     "step": case((newer, new.step), else_=latest_metrics.c.step),
                     "timestamp": case((newer, new.timestamp), else_=latest_metrics.c.timestamp),
-                    "count": latest_metrics.c.count + new.count,
+                    "point_count": latest_metrics.c.point_count + new.point_count,
                 },
             )
         )
 
-    def history(self, run_id: str, key: str, min_step: int | None = None,
-                max_step: int | None = None) -> SeriesArrays:
+    def history(self, run_id: str, key: str, min_step: int | None = None, max_step: int | None = None) -> SeriesArrays:
         """Every point of (run, key) within the step range, ordered by step (ties keep logging order)."""
         stmt = (
-            select(metric_blocks.c.step_min, metric_blocks.c.step_max, metric_blocks.c.sorted,
-                   metric_blocks.c.steps, metric_blocks.c["values"], metric_blocks.c.timestamps)
+            select(
+                metric_blocks.c.step_min,
+                metric_blocks.c.step_max,
+                metric_blocks.c.sorted,
+                metric_blocks.c.steps,
+                metric_blocks.c["values"],
+                metric_blocks.c.timestamps,
+            )
             .where(metric_blocks.c.run_id == run_id, metric_blocks.c.key == key)
             .order_by(metric_blocks.c.id)
         )
@@ -165,7 +171,7 @@ class MetricStore:
             np.concatenate([np.frombuffer(b.timestamps, INT64) for b in blocks]),
         )
         in_order = all(b.sorted for b in blocks) and all(
-            later.step_min >= earlier.step_max for earlier, later in zip(blocks, blocks[1:], strict=False)
+            later.step_min >= earlier.step_max for earlier, later in itertools.pairwise(blocks)
         )
         if not in_order:
             points = points.take(np.argsort(points.steps, kind="stable"))

@@ -34,10 +34,15 @@ class ProjectStore:
     def __init__(self, database: Database) -> None:
         self.db = database
 
-    def create(self, name: str, description: str = "", workspace_id: str = DEFAULT_WORKSPACE_ID,
-               project_id: str | None = None) -> Project:
+    def create(
+        self,
+        name: str,
+        description: str = "",
+        workspace_id: str = DEFAULT_WORKSPACE_ID,
+        project_id: str | None = None,
+    ) -> Project:
         now = now_ms()
-        values = {
+        values: dict[str, Any] = {
             "id": project_id or new_id(),
             "workspace_id": workspace_id,
             "name": name,
@@ -69,8 +74,9 @@ class ProjectStore:
             ).first()
         return None if row is None else _project(row)
 
-    def list(self, workspace_id: str = DEFAULT_WORKSPACE_ID, *, deleted: bool = False,
-             query: str | None = None) -> list[Project]:
+    def list(
+        self, workspace_id: str = DEFAULT_WORKSPACE_ID, *, deleted: bool = False, query: str | None = None
+    ) -> list[Project]:
         live = runs.c.deleted_at.is_(None)
         stats = (
             select(
@@ -94,9 +100,7 @@ class ProjectStore:
             stmt = stmt.where(func.lower(projects.c.name).like(f"%{escaped.lower()}%", escape="\\"))
         with self.db.read() as conn:
             rows = conn.execute(stmt).all()
-        return [
-            _project(row, row.run_count or 0, max(row.last_activity or 0, row.updated_at)) for row in rows
-        ]
+        return [_project(row, row.run_count or 0, max(row.last_activity or 0, row.updated_at)) for row in rows]
 
     def update(self, project_id: str, **values: Any) -> Project:
         values["updated_at"] = now_ms()

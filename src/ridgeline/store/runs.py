@@ -80,9 +80,10 @@ class RunStore:
     def _load_data(self, conn: Connection, run_ids: list[str]) -> dict[str, dict[str, Any]]:
         data: dict[str, dict[str, Any]] = {rid: {"params": {}, "tags": {}, "metrics": {}} for rid in run_ids}
         for start in range(0, len(run_ids), _IN_CHUNK):
-            chunk = run_ids[start:start + _IN_CHUNK]
-            for row in conn.execute(select(params.c.run_id, params.c.key, params.c.value)
-                                    .where(params.c.run_id.in_(chunk))):
+            chunk = run_ids[start : start + _IN_CHUNK]
+            for row in conn.execute(
+                select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(chunk))
+            ):
                 data[row.run_id]["params"][row.key] = row.value
             for row in conn.execute(select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(chunk))):
                 data[row.run_id]["tags"][row.key] = row.value
@@ -91,8 +92,15 @@ class RunStore:
                 data[row.run_id]["metrics"][row.key] = MetricValue(row.key, value, row.step, row.timestamp)
         return data
 
-    def search(self, project_ids: list[str], expr: Expr | None, order: list[OrderKey], offset: int,
-               limit: int, deleted: bool = False) -> tuple[list[RunRecord], bool]:
+    def search(
+        self,
+        project_ids: list[str],
+        expr: Expr | None,
+        order: list[OrderKey],
+        offset: int,
+        limit: int,
+        deleted: bool = False,
+    ) -> tuple[list[RunRecord], bool]:
         """A page of runs and whether more follow."""
         stmt = base_query(project_ids, deleted)
         if expr is not None:
@@ -141,8 +149,10 @@ class RunStore:
             )
         }
         conflicts = [
-            {"field": f"params.{key}",
-             "message": f"param {key!r} is already {existing[key]!r}; params cannot change (got {value!r})"}
+            {
+                "field": f"params.{key}",
+                "message": f"param {key!r} is already {existing[key]!r}; params cannot change (got {value!r})",
+            }
             for key, value in values.items()
             if key in existing and existing[key] != value
         ]

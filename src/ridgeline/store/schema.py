@@ -104,7 +104,7 @@ latest_metrics = Table(
     Column("value", Float, nullable=True),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
-    Column("count", BigInteger, nullable=False),
+    Column("point_count", BigInteger, nullable=False),
 )
 
 metric_blocks = Table(
@@ -113,7 +113,7 @@ metric_blocks = Table(
     Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
     Column("key", String(250), nullable=False),
-    Column("count", Integer, nullable=False),
+    Column("point_count", Integer, nullable=False),
     Column("step_min", BigInteger, nullable=False),
     Column("step_max", BigInteger, nullable=False),
     # True when the block's own steps never decrease, so reads can skip sorting.

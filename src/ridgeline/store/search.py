@@ -5,6 +5,8 @@ The Python evaluator ``filters.evaluate`` is the reference; property tests check
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, func, literal, or_, select
@@ -28,13 +30,13 @@ ATTRIBUTE_COLUMNS: dict[str, ColumnElement[Any]] = {
 }
 NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time"})
 
-_OPS = {
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 
@@ -52,7 +54,9 @@ class FilterCompiler:
             return table.c.num_value  # type: ignore[no-any-return]
         return text_order(self.db, table.c.value)
 
-    def _predicate(self, field: Field, build: Any, numeric: bool) -> ColumnElement[bool]:
+    def _predicate(
+        self, field: Field, build: Callable[[ColumnElement[Any]], ColumnElement[bool]], numeric: bool
+    ) -> ColumnElement[bool]:
         """``build(column)`` applied to the field, existential over the key for metrics, params and tags."""
         if field.kind == "attribute":
             column = ATTRIBUTE_COLUMNS[field.key]
@@ -101,9 +105,7 @@ class FilterCompiler:
             terms = self._order_terms(key.field, position)
             if isinstance(terms, tuple):
                 joined, columns = terms
-                stmt = stmt.outerjoin(
-                    joined, and_(joined.c.run_id == runs.c.id, joined.c.key == key.field.key)
-                )
+                stmt = stmt.outerjoin(joined, and_(joined.c.run_id == runs.c.id, joined.c.key == key.field.key))
             else:
                 columns = terms
             for column in columns:

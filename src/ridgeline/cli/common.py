@@ -1,0 +1,51 @@
+"""Options and error handling shared by the CLI commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ridgeline.config import SETTINGS_BY_NAME
+from ridgeline.domain.errors import RidgelineError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _help(name: str) -> str:
+    setting = SETTINGS_BY_NAME[name]
+    return f"{setting.help} [env: {setting.env}]"
+
+
+HomeOption = typer.Option(None, "--home", help=_help("home"), show_default=False)
+TrackingOption = typer.Option(None, "--tracking-uri", help=_help("tracking_uri"), show_default=False)
+BackendOption = typer.Option(None, "--backend-uri", help=_help("backend_uri"), show_default=False)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Print Ridgeline errors as one clear line and exit 1, instead of a traceback."""
+    try:
+        yield
+    except RidgelineError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        err_console.print(f"[bold red]error{where}:[/] {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
+    except ValueError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def path_or_none(value: Path | None) -> Path | None:
+    return value.expanduser() if value is not None else None
+
+
+def shown_uri(uri: str) -> str:
+    """A database URI fit for printing: the password masked."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(uri).render_as_string(hide_password=True)

@@ -1,0 +1,37 @@
+"""The ``ridgeline`` command: one typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from ridgeline import __version__
+from ridgeline.cli import db, quickstart, runs, server
+
+app = typer.Typer(
+    name="ridgeline",
+    help="Ridgeline: track experiments, manage models, serve and monitor them. Self-hosted.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("server")(server.server)
+app.command("quickstart")(quickstart.quickstart)
+app.add_typer(db.app, name="db")
+app.add_typer(runs.app, name="runs")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ridgeline {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Global options."""
+
+
+def main() -> None:
+    app()

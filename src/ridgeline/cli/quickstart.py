@@ -1,0 +1,137 @@
+"""``ridgeline quickstart``: train real scikit-learn models on bundled data sets, log them, then serve."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import Progress
+
+from ridgeline.cli.common import HomeOption, console, user_errors
+from ridgeline.config import Settings
+
+DATASETS = ("iris", "wine", "breast_cancer")
+Grid = dict[str, list[Any]]
+MODEL_GRIDS: dict[str, Grid] = {
+    "gradient_boosting": {"learning_rate": [0.05, 0.1, 0.3], "max_depth": [2, 3]},
+    "random_forest": {"n_estimators": [50, 150], "max_depth": [4, None]},
+    "logistic_regression": {"C": [0.1, 1.0, 10.0]},
+}
+
+
+def _grid(grid: Grid) -> Iterator[dict[str, Any]]:
+    keys = list(grid)
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        yield dict(zip(keys, combo, strict=True))
+
+
+def _load(name: str) -> tuple[Any, Any, Any, Any]:
+    from sklearn import datasets
+    from sklearn.model_selection import train_test_split
+
+    loader: Callable[..., Any] = getattr(datasets, f"load_{name}")
+    x, y = loader(return_X_y=True)
+    return tuple(train_test_split(x, y, test_size=0.3, random_state=0, stratify=y))
+
+
+def _build(family: str, params: dict[str, Any]) -> Any:
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if family == "gradient_boosting":
+        return GradientBoostingClassifier(n_estimators=60, random_state=0, **params)
+    if family == "random_forest":
+        return RandomForestClassifier(random_state=0, **params)
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, **params))
+
+
+def _train_one(run: Any, family: str, model: Any, data: tuple[Any, Any, Any, Any]) -> None:
+    from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
+
+    x_train, x_val, y_train, y_val = data
+    model.fit(x_train, y_train)
+    if family == "gradient_boosting":
+        # One point per boosting stage: the learning curve the run page charts.
+        for stage, (p_train, p_val) in enumerate(
+            zip(model.staged_predict_proba(x_train), model.staged_predict_proba(x_val), strict=True)
+        ):
+            run.log_metrics(
+                {
+                    "train/log_loss": log_loss(y_train, p_train, labels=model.classes_),
+                    "val/log_loss": log_loss(y_val, p_val, labels=model.classes_),
+                    "val/accuracy": accuracy_score(y_val, model.classes_[p_val.argmax(axis=1)]),
+                },
+                step=stage,
+            )
+    proba = model.predict_proba(x_val)
+    predicted = model.classes_[proba.argmax(axis=1)]
+    multi = len(model.classes_) > 2
+    run.log_metrics(
+        {
+            "accuracy": accuracy_score(y_val, predicted),
+            "f1_macro": f1_score(y_val, predicted, average="macro"),
+            "roc_auc": roc_auc_score(y_val, proba if multi else proba[:, 1], multi_class="ovr" if multi else "raise"),
+            "log_loss": log_loss(y_val, proba, labels=model.classes_),
+        }
+    )
+
+
+def populate(tracking_uri: str) -> int:
+    """Log the whole grid; returns the number of runs."""
+    import ridgeline
+
+    plan = [
+        (dataset, family, params)
+        for dataset in DATASETS
+        for family, grid in MODEL_GRIDS.items()
+        for params in _grid(grid)
+    ]
+    loaded = {name: _load(name) for name in DATASETS}
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("training", total=len(plan))
+        for dataset, family, params in plan:
+            progress.update(task, description=f"{dataset}: {family} {params}")
+            with ridgeline.start_run(
+                project=f"quickstart-{dataset.replace('_', '-')}",
+                config={"model": family, **params},
+                tracking_uri=tracking_uri,
+                tags={"dataset": dataset, "family": family, "source": "quickstart"},
+            ) as run:
+                _train_one(run, family, _build(family, params), loaded[dataset])
+            progress.advance(task)
+    return len(plan)
+
+
+def quickstart(
+    home: Path = HomeOption,
+    port: int = typer.Option(5170, "--port", help="Port of the server started afterwards."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the server once the runs are logged."),
+) -> None:
+    """Train scikit-learn models on data sets bundled with scikit-learn, log every run, then start the server."""
+    with user_errors():
+        settings = Settings.load(home=home)
+        started = time.perf_counter()
+        count = populate(str(settings.home))
+    console.print(f"Logged {count} runs to {settings.home} in {time.perf_counter() - started:.1f}s.")
+    base = f"http://127.0.0.1:{port}"
+    console.print(
+        "Try:\n"
+        f"  ridgeline runs list -p quickstart-wine -o 'metrics.accuracy desc' -c metrics.accuracy -c params.model"
+        f"{'' if home is None else f' --tracking-uri {settings.home}'}\n"
+        f"  curl -s {base}/api/v1/projects\n"
+        f"  curl -s -X POST {base}/api/v1/runs/search -H 'content-type: application/json' \\\n"
+        '       -d \'{"projects": ["quickstart-wine"], "filter": "metrics.accuracy > 0.95", '
+        '"order_by": ["metrics.log_loss"], "limit": 5}\'\n'
+        f"  open {base}/docs for the interactive API reference",
+        highlight=False,
+    )
+    if serve:
+        from ridgeline.cli.server import server
+
+        server(host="127.0.0.1", port=port, home=settings.home, backend_uri=None, log_level="warning")

@@ -1,0 +1,46 @@
+"""``ridgeline server``"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ridgeline.cli.common import BackendOption, HomeOption, err_console, shown_uri, user_errors
+from ridgeline.config import SETTINGS_BY_NAME, Settings
+
+
+def server(
+    host: str | None = typer.Option(
+        None,
+        "--host",
+        help=f"{SETTINGS_BY_NAME['host'].help} [default: 127.0.0.1; env: {SETTINGS_BY_NAME['host'].env}]",
+        show_default=False,
+    ),
+    port: int | None = typer.Option(
+        None,
+        "--port",
+        help=f"{SETTINGS_BY_NAME['port'].help} [default: 5170; env: {SETTINGS_BY_NAME['port'].env}]",
+        show_default=False,
+    ),
+    home: Path | None = HomeOption,
+    backend_uri: str | None = BackendOption,
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level: debug, info, warning, error."),
+) -> None:
+    """Start the tracking server (REST API under /api/v1, docs at /docs)."""
+    import uvicorn
+
+    from ridgeline.server.app import create_app
+    from ridgeline.server.auth import check_bind_address
+
+    with user_errors():
+        settings = Settings.load(host=host, port=port, home=home, backend_uri=backend_uri)
+        check_bind_address(settings.host)
+        app = create_app(settings)
+    shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    err_console.print(
+        f"Ridgeline serving {shown_uri(settings.metadata_uri)} on http://{shown_host}:{settings.port} "
+        f"(API docs: /docs)",
+        highlight=False,
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False)

@@ -1,0 +1,55 @@
+"""/healthz, the API landing page and offline API docs (Swagger UI shipped by the swagger-ui-bundle package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import text
+
+from ridgeline import __version__
+from ridgeline.server.responses import JSON
+
+router = APIRouter(tags=["system"])
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Ridgeline API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script></body></html>"""
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> JSON:
+    """200 once the server can answer: the database is reachable and migrated."""
+    with request.app.state.store.database.read() as conn:
+        conn.execute(text("SELECT 1"))
+    return JSON({"status": "ok", "version": __version__})
+
+
+@router.get("/", include_in_schema=False)
+def index() -> JSON:
+    return JSON(
+        {
+            "name": "Ridgeline",
+            "version": __version__,
+            "api": "/api/v1",
+            "docs": "/docs",
+            "openapi": "/openapi.json",
+            "try": "curl -s localhost:5170/api/v1/projects",
+        }
+    )
+
+
+@router.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    return HTMLResponse(_DOCS_PAGE)
+
+
+@router.get("/docs/init.js", include_in_schema=False)
+def docs_init() -> HTMLResponse:
+    return HTMLResponse((STATIC / "swagger-init.js").read_text(), media_type="text/javascript")

@@ -1,0 +1,17 @@
+"""Typed dependencies that make handler signatures say what they need."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ridgeline.services.tracking import TrackingService
+
+
+def _tracking(request: Request) -> TrackingService:
+    service: TrackingService = request.app.state.tracking
+    return service
+
+
+Tracking = Annotated[TrackingService, Depends(_tracking)]
