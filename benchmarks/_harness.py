@@ -199,8 +199,7 @@ class Server:
                 return time.perf_counter() - t0
             if self.proc.poll() is not None:
                 raise RuntimeError(
-                    f"{self.name} exited with {self.proc.returncode} before it was healthy:\n"
-                    + _tail(self.log_path)
+                    f"{self.name} exited with {self.proc.returncode} before it was healthy:\n" + _tail(self.log_path)
                 )
             time.sleep(0.01)
         self.stop()
@@ -389,7 +388,8 @@ class Outcome:
     def then(self, step: Callable[[], Outcome]) -> Outcome:
         """Run the next step only if this one (a populate step, say) succeeded."""
         if self.error is not None:
-            return Outcome(error=f"setup failed: {self.error}")
+            skipped = self.error.startswith("skipped")
+            return Outcome(error=self.error if skipped else f"setup failed: {self.error}")
         return step()
 
 
@@ -489,13 +489,10 @@ class Context:
         if self.skip_peer:
             return False
         return not (
-            self.reuse_peer
-            and _peer_cache_key(module, func, _portable(params)) in load_json(_peer_cache_path())
+            self.reuse_peer and _peer_cache_key(module, func, _portable(params)) in load_json(_peer_cache_path())
         )
 
-    def ours_served(
-        self, home: Path, module: str, func: str, params: Params, timeout: float = 600
-    ) -> Outcome:
+    def ours_served(self, home: Path, module: str, func: str, params: Params, timeout: float = 600) -> Outcome:
         """Start `ridgeline server` on `home`, run an ours side function with `url` added, stop it."""
         if self.skip_ours:
             return Outcome(error="skipped (--skip-ours)")
@@ -507,9 +504,7 @@ class Context:
                 self.log(f"    failed: {str(exc).splitlines()[0]}")
                 return Outcome(error=f"ridgeline server: {exc}")
 
-    def peer_served(
-        self, db: Path | None, module: str, func: str, params: Params, timeout: float = 900
-    ) -> Outcome:
+    def peer_served(self, db: Path | None, module: str, func: str, params: Params, timeout: float = 900) -> Outcome:
         """Start `mlflow server` on sqlite `db` (a fresh one when None), run a side function, stop it."""
         if not self.wants_peer(module, func, params):
             return self.peer(module, func, params, timeout)  # skipped or cached: no server needed
@@ -524,9 +519,7 @@ class Context:
                 self.log(f"    failed: {str(exc).splitlines()[0]}")
                 return Outcome(error=f"mlflow server: {exc}")
 
-    def peer_fixture(
-        self, name: str, module: str, func: str, params: Params, timeout: float = 1800
-    ) -> Outcome:
+    def peer_fixture(self, name: str, module: str, func: str, params: Params, timeout: float = 1800) -> Outcome:
         """Build an MLflow sqlite db with a side function, once per MLflow version and params.
 
         Populating MLflow is slow and is not what we measure, so the db is kept under
@@ -611,9 +604,9 @@ class Row:
         parts = []
         if self.target_value is not None:
             sign = "≤" if self.better == "lower" else "≥"
-            parts.append(f"{sign} {fmt_number(self.target_value)} {self.unit}")
+            parts.append(f"{sign} {self.target_value:,g} {self.unit}")
         if self.target_ratio is not None:
-            parts.append(f"≥ {fmt_number(self.target_ratio)}{TIMES}")
+            parts.append(f"≥ {self.target_ratio:,g}{TIMES}")
         return ", ".join(parts)
 
     @property
@@ -621,7 +614,7 @@ class Row:
         if self.target_value is None and self.target_ratio is None:
             return None
         if self.ours is None:
-            return False
+            return None  # not measured (skipped or failed: see the notes)
         ok = True
         if self.target_value is not None:
             ok &= self.ours <= self.target_value if self.better == "lower" else self.ours >= self.target_value

@@ -54,9 +54,7 @@ def _measure(full: Any, view: Any, p: Params) -> Figures:
     n: int = p["n"]
     view_len = _check_view(view())
     figures = {
-        "full": repeat(
-            lambda: check_len(full(), n, "full history"), p["full_repeats"], budget_s=p["budget_s"]
-        ),
+        "full": repeat(lambda: check_len(full(), n, "full history"), p["full_repeats"], budget_s=p["budget_s"]),
         "view": repeat(lambda: _check_view(view()), p["view_repeats"], budget_s=p["budget_s"], warmup=1),
     }
     return {

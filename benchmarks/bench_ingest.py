@@ -93,8 +93,7 @@ def run(ctx: Context) -> Report:
         target_value=TARGET_POINTS_PER_S,
         target_ratio=TARGET_RATIO,
         notes=[
-            f"ours {params['ours_points']:,} points, MLflow {params['mlflow_points']:,} points "
-            "(log_batch x 1000)",
+            f"ours {params['ours_points']:,} points, MLflow {params['mlflow_points']:,} points (log_batch x 1000)",
             *error_notes(ours=ours, mlflow=theirs),
         ],
     )

@@ -75,9 +75,7 @@ def run(ctx: Context) -> Report:
         embedded = ctx.ours(mod, "ours_loop", {"uri": str(home), "n": params["ours_n"], "batch": 100})
     with scratch("log-metric-home") as home:
         served = ctx.ours_served(home, mod, "ours_loop_http", {"n": params["ours_n"], "batch": 100})
-    sync = ctx.peer_served(
-        None, mod, "mlflow_loop", {"n": params["mlflow_sync_n"], "batch": 1, "synchronous": True}
-    )
+    sync = ctx.peer_served(None, mod, "mlflow_loop", {"n": params["mlflow_sync_n"], "batch": 1, "synchronous": True})
     async_ = ctx.peer_served(
         None, mod, "mlflow_loop", {"n": params["mlflow_async_n"], "batch": 10, "synchronous": False}
     )

@@ -119,9 +119,7 @@ def _page_notes(who: str, outcome: Outcome, expected: list[float]) -> list[str]:
     if outcome.error or page is None:
         return []
     if len(page) != len(expected) or any(abs(a - b) > 1e-9 for a, b in zip(page, expected, strict=False)):
-        return [
-            f"{who}: first page differs from the expected runs ({len(page)} rows, {len(expected)} expected)"
-        ]
+        return [f"{who}: first page differs from the expected runs ({len(page)} rows, {len(expected)} expected)"]
     return []
 
 

@@ -1,4 +1,74 @@
+"""Fixtures: one named fixture per configuration, all on real components.
+
+- ``backend_uri``: a fresh metadata database, parametrised over SQLite (a file) and PostgreSQL (a throwaway
+  cluster started once per session). Tests that take it, directly or through ``store``/``tracking``/``server``,
+  run on both.
+- ``store`` / ``tracking``: the metadata store and tracking service on that database.
+- ``server``: the real server on a free loopback port, on that database; yields its base URL.
+- ``home``: an empty data folder.
+"""
+
+from __future__ import annotations
+
 import pathlib
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+from support.postgres import PostgresCluster, require_postgres  # noqa: E402
+from support.servers import running_server  # noqa: E402
+
+from ridgeline.services.tracking import TrackingService  # noqa: E402
+from ridgeline.store.metadata import MetadataStore  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test reads or writes the developer's ~/.ridgeline or follows their tracking URI."""
+    monkeypatch.setenv("RIDGELINE_HOME", str(tmp_path_factory.mktemp("default-home")))
+    monkeypatch.delenv("RIDGELINE_TRACKING_URI", raising=False)
+    monkeypatch.delenv("RIDGELINE_BACKEND_URI", raising=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    require_postgres()
+    with PostgresCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    folder = tmp_path / "home"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'meta.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    return cluster.create_database()
+
+
+@pytest.fixture
+def store(backend_uri: str) -> Iterator[MetadataStore]:
+    metadata = MetadataStore(backend_uri)
+    yield metadata
+    metadata.close()
+
+
+@pytest.fixture
+def tracking(store: MetadataStore) -> TrackingService:
+    return TrackingService(store)
+
+
+@pytest.fixture
+def server(home: Path, backend_uri: str) -> Iterator[str]:
+    with running_server(home, backend_uri) as url:
+        yield url

@@ -61,6 +61,8 @@ def upgrade(database: Database, target: str = "head") -> bool:
         return True
     with database.engine.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
+        # The lock belongs to the session and outlives this transaction; the migration gets its own.
+        connection.commit()
         try:
             with connection.begin():
                 _alembic_upgrade(connection, target)

@@ -1,0 +1,45 @@
+"""The real Ridgeline server on a free loopback port, run by uvicorn in a background thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from ridgeline.config import Settings
+from ridgeline.server.app import create_app
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(home: Path, backend_uri: str | None = None) -> Iterator[str]:
+    """Serve ``home`` (and ``backend_uri``) until the block ends; yields the base URL."""
+    port = free_port()
+    settings = Settings.load(home=home, backend_uri=backend_uri, port=port)
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    assert httpx.get(f"{url}/healthz").status_code == 200
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
