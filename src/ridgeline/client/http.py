@@ -8,11 +8,11 @@ from typing import Any
 import httpx
 import orjson
 
+from ridgeline.domain import columns
 from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord
 from ridgeline.domain.errors import RidgelineError, Unavailable, error_from_dict
 from ridgeline.domain.wire import (
     encode_value,
-    history_from_json,
     page_from_json,
     project_from_json,
     run_from_json,
@@ -50,15 +50,22 @@ class HttpBackend:
             response = self._http.request(method, API + path, content=content, params=params, headers=headers)
         except httpx.TransportError as exc:
             raise Unavailable(f"cannot reach the tracking server at {self.base_url}: {exc}") from exc
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            raise Unavailable(f"tracking server answered HTTP {response.status_code}: {response.text[:200]}")
+        self._raise_for(response)
+        return orjson.loads(response.content) if response.content else {}
+
+    @staticmethod
+    def _raise_for(response: httpx.Response) -> None:
+        """Turn an error response into the exception it describes (Unavailable for the retryable ones)."""
+        status = response.status_code
+        if status >= 500 or status in (408, 429):
+            raise Unavailable(f"tracking server answered HTTP {status}: {response.text[:200]}")
+        if status < 400:
+            return
         try:
-            data = orjson.loads(response.content) if response.content else {}
-        except orjson.JSONDecodeError as exc:
-            raise RidgelineError(f"tracking server sent invalid JSON (HTTP {response.status_code})") from exc
-        if response.status_code >= 400:
-            raise error_from_dict(data.get("error", {}), response.status_code)
-        return data
+            data = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise RidgelineError(f"tracking server answered HTTP {status} without a JSON error") from None
+        raise error_from_dict(data.get("error", {}) if isinstance(data, dict) else {}, status)
 
     def create_run(
         self,
@@ -128,7 +135,15 @@ class HttpBackend:
     ) -> MetricHistory:
         query = {"key": key, "min_step": min_step, "max_step": max_step, "points": points}
         params = {k: v for k, v in query.items() if v is not None}
-        return history_from_json(self._call("GET", f"/runs/{run_id}/metrics/history", params=params))
+        path = f"{API}/runs/{run_id}/metrics/history"
+        try:
+            response = self._http.get(path, params=params, headers={"Accept": columns.MEDIA_TYPE})
+        except httpx.TransportError as exc:
+            raise Unavailable(f"cannot reach the tracking server at {self.base_url}: {exc}") from exc
+        if response.headers.get("content-type", "").startswith(columns.MEDIA_TYPE):
+            return columns.decode(response.content)
+        self._raise_for(response)
+        raise RidgelineError(f"unexpected history response (HTTP {response.status_code})")
 
     def close(self) -> None:
         self._http.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ridgeline.domain.entities import MetricHistory, MetricValue, Project, RunPage, RunRecord, RunStatus
+from ridgeline.domain.entities import MetricValue, Project, RunPage, RunRecord, RunStatus
 
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -92,18 +92,3 @@ def run_from_json(data: dict[str, Any]) -> RunRecord:
 
 def page_from_json(data: dict[str, Any]) -> RunPage:
     return RunPage([run_from_json(item) for item in data["runs"]], data.get("next_cursor"))
-
-
-def history_from_json(data: dict[str, Any]) -> MetricHistory:
-    values = data["values"]
-    if any(isinstance(item, str) for item in values):
-        values = [decode_value(item) for item in values]
-    return MetricHistory(
-        data["run_id"],
-        data["key"],
-        data["steps"],
-        values,
-        data["timestamps"],
-        data["total"],
-        data["downsampled"],
-    )

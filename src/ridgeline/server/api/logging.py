@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 
 import numpy as np
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from ridgeline.domain import columns
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.wire import encode_value
 from ridgeline.server.deps import Tracking
@@ -63,15 +64,30 @@ def metric_keys(run_id: str, tracking: Tracking) -> JSON:
 @router.get("/metrics/history", response_model=HistoryOut)
 def metric_history(
     run_id: str,
+    request: Request,
     tracking: Tracking,
     key: Annotated[str, Query(max_length=250)],
     min_step: int | None = None,
     max_step: int | None = None,
     points: Annotated[int | None, Query(ge=3, le=1_000_000, description="downsample to about this many")] = None,
     method: Literal["minmax", "lttb"] = "minmax",
-) -> JSON:
-    """A metric's points ordered by step: all of them, a step range, or a shape-keeping downsampled view."""
+) -> Response:
+    """A metric's points ordered by step: all of them, a step range, or a shape-keeping downsampled view.
+
+    JSON by default (non-finite values as "NaN", "Infinity", "-Infinity"); with `Accept:
+    application/x-ridgeline-columns`, a compact binary form (see ridgeline/domain/columns.py).
+    """
     history = tracking.metric_history(run_id, key, min_step=min_step, max_step=max_step, points=points, method=method)
+    if columns.MEDIA_TYPE in request.headers.get("accept", ""):
+        body = b"".join(
+            [
+                columns.encode_header(history),
+                np.ascontiguousarray(history.steps, dtype="<i8").tobytes(),
+                np.ascontiguousarray(history.values, dtype="<f8").tobytes(),
+                np.ascontiguousarray(history.timestamps, dtype="<i8").tobytes(),
+            ]
+        )
+        return Response(body, media_type=columns.MEDIA_TYPE)
     values = history.values
     if isinstance(values, np.ndarray) and not np.isfinite(values).all():
         values = [encode_value(float(x)) for x in values]
