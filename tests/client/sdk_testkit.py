@@ -1,0 +1,137 @@
+"""Helpers for the SDK tests: a server on a chosen port, and a backend whose transport can be made to fail.
+
+``FlakyBackend`` wraps a real backend (HTTP or embedded) and only changes what the caller is told: with
+``fail_after_apply`` it forwards a call and then raises ``Unavailable`` (the server applied the batch, the
+answer was lost); with ``down`` set it raises ``Unavailable`` without forwarding (the server is unreachable).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from ridgeline.client.backend import TrackingBackend
+from ridgeline.config import Settings
+from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord
+from ridgeline.domain.errors import Unavailable
+from ridgeline.server.app import create_app
+
+
+@contextmanager
+def server_on_port(home: Path, port: int, backend_uri: str | None = None) -> Iterator[str]:
+    """The real server on ``port`` (which the caller picked, possibly already used as a dead address)."""
+    app = create_app(Settings.load(home=home, backend_uri=backend_uri, port=port))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-fixed-{port}", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"test server on port {port} did not start")
+        time.sleep(0.01)
+    assert httpx.get(f"{url}/healthz").status_code == 200
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+class FlakyBackend:
+    """A real backend behind a transport that can lose answers or be down."""
+
+    def __init__(self, inner: TrackingBackend) -> None:
+        self.inner = inner
+        self.down = threading.Event()
+        self.lose_answers = 0  # how many of the next log_batch/create_run answers to lose after applying
+        self.batch_ids: list[str] = []  # every log_batch attempt that reached the backend, retries included
+        self.create_attempts = 0
+        self._lock = threading.Lock()
+
+    def _lose_answer(self) -> bool:
+        with self._lock:
+            if self.lose_answers > 0:
+                self.lose_answers -= 1
+                return True
+            return False
+
+    def _check_up(self) -> None:
+        if self.down.is_set():
+            raise Unavailable("test transport is down")
+
+    def create_run(
+        self,
+        project: str,
+        run_id: str,
+        name: str | None,
+        user: str,
+        start_time: int,
+        parent_run_id: str | None,
+    ) -> RunRecord:
+        self._check_up()
+        self.create_attempts += 1
+        record = self.inner.create_run(project, run_id, name, user, start_time, parent_run_id)
+        if self._lose_answer():
+            raise Unavailable("test transport lost the answer to create_run")
+        return record
+
+    def log_batch(self, run_id: str, batch: LogBatch) -> list[dict[str, str]]:
+        self._check_up()
+        self.batch_ids.append(batch.batch_id)
+        conflicts = self.inner.log_batch(run_id, batch)
+        if self._lose_answer():
+            raise Unavailable("test transport lost the answer to log_batch")
+        return conflicts
+
+    def get_run(self, run_id: str) -> RunRecord:
+        self._check_up()
+        return self.inner.get_run(run_id)
+
+    def resume_run(self, run_id: str) -> RunRecord:
+        self._check_up()
+        return self.inner.resume_run(run_id)
+
+    def finish_run(self, run_id: str, status: str, end_time: int) -> RunRecord:
+        self._check_up()
+        return self.inner.finish_run(run_id, status, end_time)
+
+    def get_project(self, name: str) -> Project:
+        return self.inner.get_project(name)
+
+    def list_projects(self) -> list[Project]:
+        return self.inner.list_projects()
+
+    def search_runs(
+        self,
+        projects: list[str],
+        filter: str | None,
+        order_by: list[str] | None,
+        limit: int,
+        cursor: str | None,
+    ) -> RunPage:
+        return self.inner.search_runs(projects, filter, order_by, limit, cursor)
+
+    def metric_history(
+        self, run_id: str, key: str, min_step: int | None, max_step: int | None, points: int | None
+    ) -> MetricHistory:
+        return self.inner.metric_history(run_id, key, min_step, max_step, points)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
