@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -108,28 +111,52 @@ def populate(tracking_uri: str) -> int:
     return len(plan)
 
 
+def _own_command() -> str:
+    """How the user can run this same ``ridgeline`` again: its bare name only when that is on PATH."""
+    running = Path(sys.argv[0]).resolve()
+    on_path = shutil.which("ridgeline")
+    if on_path and Path(on_path).resolve() == running:
+        return "ridgeline"
+    return os.path.relpath(running) if running.is_relative_to(Path.cwd()) else str(running)
+
+
+def _demo_runs(tracking_uri: str) -> int:
+    import ridgeline
+
+    with ridgeline.Client(tracking_uri) as client:
+        names = {f"quickstart-{dataset.replace('_', '-')}" for dataset in DATASETS}
+        return sum(project.run_count for project in client.list_projects() if project.name in names)
+
+
 def quickstart(
     home: Path = HomeOption,
     port: int = typer.Option(5170, "--port", help="Port of the server started afterwards."),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the server once the runs are logged."),
+    again: bool = typer.Option(False, "--again", help="Log the demo runs again even if the data folder has them."),
 ) -> None:
     """Train scikit-learn models on data sets bundled with scikit-learn, log every run, then start the server."""
     with user_errors():
         settings = Settings.load(home=home)
-        started = time.perf_counter()
-        count = populate(str(settings.home))
-    console.print(f"Logged {count} runs to {settings.home} in {time.perf_counter() - started:.1f}s.")
+        existing = _demo_runs(str(settings.home))
+        if existing and not again:
+            console.print(f"{settings.home} already holds {existing} demo runs (--again logs another set).")
+        else:
+            started = time.perf_counter()
+            count = populate(str(settings.home))
+            console.print(f"Logged {count} runs to {settings.home} in {time.perf_counter() - started:.1f}s.")
     base = f"http://127.0.0.1:{port}"
+    tracking = "" if home is None else f" --tracking-uri {settings.home}"
     console.print(
-        "Try:\n"
-        f"  ridgeline runs list -p quickstart-wine -o 'metrics.accuracy desc' -c metrics.accuracy -c params.model"
-        f"{'' if home is None else f' --tracking-uri {settings.home}'}\n"
+        "Try, in another terminal:\n"
+        f"  {_own_command()} runs list -p quickstart-wine -o 'metrics.accuracy desc' -c metrics.accuracy"
+        f" -c params.model{tracking}\n"
         f"  curl -s {base}/api/v1/projects\n"
         f"  curl -s -X POST {base}/api/v1/runs/search -H 'content-type: application/json' \\\n"
         '       -d \'{"projects": ["quickstart-wine"], "filter": "metrics.accuracy > 0.95", '
         '"order_by": ["metrics.log_loss"], "limit": 5}\'\n'
         f"  open {base}/docs for the interactive API reference",
         highlight=False,
+        soft_wrap=True,
     )
     if serve:
         from ridgeline.cli.server import server

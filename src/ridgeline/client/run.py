@@ -168,8 +168,7 @@ class Run:
         checked = {}
         for key, value in values.items():
             v.check_key(key, f"{kind} key")
-            if value is None:
-                raise InvalidArgument(f"{kind} {key!r} has no value (None)", field=f"{kind}s.{key}")
+            # None is a legitimate setting (max_depth=None); it is kept as the text "None", as str() gives.
             checked[key] = v.check_text(value, f"{kind} {key!r}", max_length)
         return checked
 

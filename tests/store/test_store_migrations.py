@@ -1,0 +1,111 @@
+"""Schema migrations on SQLite and PostgreSQL: fresh upgrade, no-op re-run, head revision, downgrade and back."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, select
+
+from ridgeline.store import migrate
+from ridgeline.store.database import Database
+from ridgeline.store.metadata import MetadataStore
+from ridgeline.store.projects import DEFAULT_WORKSPACE_ID
+from ridgeline.store.schema import metadata, workspaces
+
+TABLES = {table.name for table in metadata.sorted_tables}
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS))
+    return config
+
+
+def _downgrade(database: Database, target: str) -> None:
+    with database.engine.begin() as connection:
+        config = _alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, target)
+
+
+def _tables(database: Database) -> set[str]:
+    with database.read() as connection:
+        return set(inspect(connection).get_table_names())
+
+
+def _revision(database: Database) -> str | None:
+    with database.read() as connection:
+        return migrate.current_revision(connection)
+
+
+def _workspaces(database: Database) -> list[tuple[str, str]]:
+    with database.read() as connection:
+        return [(row.id, row.name) for row in connection.execute(select(workspaces.c.id, workspaces.c.name))]
+
+
+def test_head_revision_constant_matches_the_migration_scripts() -> None:
+    scripts = ScriptDirectory.from_config(_alembic_config())
+    assert scripts.get_heads() == [migrate.HEAD_REVISION]
+    assert scripts.get_current_head() == migrate.HEAD_REVISION
+
+
+def test_fresh_upgrade_creates_every_table_and_the_default_workspace(backend_uri: str) -> None:
+    database = Database(backend_uri)
+    try:
+        assert _tables(database) == set()
+        assert _revision(database) is None
+        assert migrate.upgrade(database) is True
+        assert _tables(database) == TABLES | {"alembic_version"}
+        assert _revision(database) == migrate.HEAD_REVISION
+        assert _workspaces(database) == [(DEFAULT_WORKSPACE_ID, "default")]
+    finally:
+        database.dispose()
+
+
+def test_upgrade_again_is_a_no_op(backend_uri: str) -> None:
+    store = MetadataStore(backend_uri)
+    store.close()
+    database = Database(backend_uri)
+    try:
+        assert migrate.upgrade(database) is False
+        assert migrate.upgrade(database) is False
+        assert _revision(database) == migrate.HEAD_REVISION
+        assert _workspaces(database) == [(DEFAULT_WORKSPACE_ID, "default")]
+    finally:
+        database.dispose()
+
+
+def test_migrated_schema_matches_the_table_definitions(backend_uri: str) -> None:
+    """What the migrations build is what schema.py declares (nothing autogenerate would add or drop)."""
+    store = MetadataStore(backend_uri)
+    try:
+        with store.database.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+    finally:
+        store.close()
+
+
+def test_downgrade_to_base_then_upgrade_again(backend_uri: str) -> None:
+    store = MetadataStore(backend_uri)
+    project = store.projects.create("before-downgrade")
+    assert project.name == "before-downgrade"
+    database = store.database
+    try:
+        _downgrade(database, "base")
+        assert _tables(database) <= {"alembic_version"}
+        assert _revision(database) is None
+
+        assert migrate.upgrade(database) is True
+        assert _tables(database) == TABLES | {"alembic_version"}
+        assert _revision(database) == migrate.HEAD_REVISION
+        assert _workspaces(database) == [(DEFAULT_WORKSPACE_ID, "default")]
+        # The schema is usable again, and the old data is gone with the tables.
+        assert store.projects.find_by_name("before-downgrade") is None
+        assert store.projects.create("after-upgrade").name == "after-upgrade"
+        assert migrate.upgrade(database) is False
+    finally:
+        store.close()
