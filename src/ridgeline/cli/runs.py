@@ -57,7 +57,7 @@ def list_runs(
     for column in extra:
         table.add_column(column, justify="right" if column.startswith("metrics.") else "left")
     for run in page:
-        cells = [run.id[:8], run.name, run.status.value, _when(run.start_time), _duration(run)]
+        cells = [run.id, run.name, run.status.value, _when(run.start_time), _duration(run)]
         for column in extra:
             kind, _, key = column.partition(".")
             if kind == "metrics":
