@@ -115,7 +115,7 @@ _OPERATORS: dict[str, CompareOp] = {
     ">": ">",
     ">=": ">=",
 }
-_COMPARATORS: dict[CompareOp, Callable[[Any, Any], Any]] = {
+COMPARATORS: dict[CompareOp, Callable[[Any, Any], Any]] = {
     "=": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -620,7 +620,7 @@ def evaluate(expr: Expr | None, run: RunView) -> bool:
         return any(evaluate(item, run) for item in expr.items)
     if isinstance(expr, Compare):
         actual = _operand(expr.field, run, numeric=not isinstance(expr.value, str))
-        return actual is not None and bool(_COMPARATORS[expr.op](actual, expr.value))
+        return actual is not None and bool(COMPARATORS[expr.op](actual, expr.value))
     if isinstance(expr, InList):
         actual = _operand(expr.field, run, numeric=not isinstance(expr.values[0], str))
         return actual is not None and (actual in expr.values) != expr.negated

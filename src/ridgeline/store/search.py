@@ -5,7 +5,6 @@ The Python evaluator ``filters.evaluate`` is the reference; property tests check
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +12,19 @@ from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, func, li
 from sqlalchemy.sql.elements import UnaryExpression
 
 from ridgeline.domain.errors import InvalidArgument
-from ridgeline.domain.filters import And, Compare, Expr, Field, InList, Like, Or, OrderKey, ascii_lower
+from ridgeline.domain.filters import (
+    COMPARATORS,
+    NUMERIC_ATTRIBUTES,
+    And,
+    Compare,
+    Expr,
+    Field,
+    InList,
+    Like,
+    Or,
+    OrderKey,
+    ascii_lower,
+)
 from ridgeline.store.database import Database
 from ridgeline.store.schema import latest_metrics, params, runs, tags
 from ridgeline.store.sql import text_order
@@ -27,16 +38,6 @@ ATTRIBUTE_COLUMNS: dict[str, ColumnElement[Any]] = {
     "project_id": runs.c.project_id,
     "start_time": runs.c.start_time,
     "end_time": runs.c.end_time,
-}
-NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time"})
-
-_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "=": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
 }
 
 
@@ -76,7 +77,7 @@ class FilterCompiler:
         if isinstance(expr, Or):
             return or_(*(self.compile(item) for item in expr.items))
         if isinstance(expr, Compare):
-            op = _OPS[expr.op]
+            op = COMPARATORS[expr.op]
             value = expr.value
             return self._predicate(expr.field, lambda col: op(col, value), isinstance(value, float))
         if isinstance(expr, InList):
