@@ -125,12 +125,21 @@ def machine_info() -> dict[str, Any]:
             if line.startswith("MemTotal"):
                 mem_gib = round(int(line.split()[1]) / 1024**2, 1)
     return {
+        "loadavg_1m": load_average(),
         "nproc": os.cpu_count(),
         "cpu_model": model,
         "memory_gib": mem_gib,
         "platform": platform.platform(),
         "python": platform.python_version(),
     }
+
+
+def load_average() -> float | None:
+    """The 1-minute load average: other work on the machine skews every figure."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 # --------------------------------------------------------------------------- servers

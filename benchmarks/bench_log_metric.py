@@ -42,6 +42,11 @@ def ours_loop(p: Params) -> Figures:
     return _finish_figures(figures, t_start, time.perf_counter() - t0)
 
 
+def ours_loop_http(p: Params) -> Figures:
+    """`ours_loop` against the server the orchestrator started (its URL arrives as `url`)."""
+    return ours_loop({**p, "uri": p["url"]})
+
+
 def mlflow_loop(p: Params) -> Figures:
     import mlflow
 
@@ -110,18 +115,13 @@ def run(ctx: Context) -> Report:
                 ours_label=ours_label,
                 theirs_label="async",
                 notes=[
-                    f"drain (finish / flush+end_run): ours {_secs(ours)} for {params['ours_n']:,} points, "
+                    f"drain (finish / flush+end_run): ours {ours_label} {_secs(ours)} for {params['ours_n']:,} points, "
                     f"MLflow {_secs(async_)} for {params['mlflow_async_n']:,} points"
                 ],
             )
         )
     raw = {"ours_embedded": embedded, "ours_http": served, "mlflow_sync": sync, "mlflow_async": async_}
     return Report(rows, raw, params)
-
-
-def ours_loop_http(p: Params) -> Figures:
-    """`ours_loop` against the server the orchestrator started (its URL arrives as `url`)."""
-    return ours_loop({**p, "uri": p["url"]})
 
 
 def _secs(outcome: Outcome) -> str:

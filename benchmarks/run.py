@@ -32,6 +32,7 @@ from _harness import (
     ensure_peer_venv,
     fmt_number,
     installed_version,
+    load_average,
     load_json,
     machine_info,
     ours_python,
@@ -107,11 +108,14 @@ def print_table(rows: list[Row], plain: bool) -> None:
     else:
         rich_table = Table(title=f"Ridgeline vs MLflow (ratio = how many {TIMES} better Ridgeline is)")
         for i, header in enumerate(HEADERS):
-            rich_table.add_column(header, justify="right" if i in {3, 4, 5} else "left")
+            rich_table.add_column(header, justify="right" if i in {3, 4, 5} else "left", no_wrap=i != 1)
         for line in table:
             style = "red" if line[-1] == "NO" else None
             rich_table.add_row(*line, style=style)
-        Console().print(rich_table)
+        console = Console()
+        if not console.is_terminal:  # piped or logged: do not wrap at rich's default 80 columns
+            console = Console(width=220)
+        console.print(rich_table)
     for note in dict.fromkeys(notes):
         print(f"  - {note}")
 
@@ -149,6 +153,7 @@ def main() -> int:
     for name in selected:
         log(f"[{name}] {benchmarks[name].TITLE}{' (quick)' if args.quick else ''}")
         t0 = time.perf_counter()
+        load_before = load_average()
         try:
             report: Report = benchmarks[name].run(ctx)
         except Exception:
@@ -163,6 +168,7 @@ def main() -> int:
             "mlflow_version": mlflow_version,
             "ridgeline_version": ours_version,
             "elapsed_s": elapsed,
+            "loadavg_1m": {"before": load_before, "after": load_average()},
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         save_json(args.json, results)  # after each benchmark, so an interrupted run keeps its figures

@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvicorn
@@ -51,15 +50,18 @@ class FlakyBackend:
     def __init__(self, inner: TrackingBackend) -> None:
         self.inner = inner
         self.down = threading.Event()
-        self.lose_answers = 0  # how many of the next log_batch/create_run answers to lose after applying
+        # How many of the next create_run / log_batch answers to lose after the call was applied.
+        self.lost_creates = 0
+        self.lost_batches = 0
         self.batch_ids: list[str] = []  # every log_batch attempt that reached the backend, retries included
         self.create_attempts = 0
         self._lock = threading.Lock()
 
-    def _lose_answer(self) -> bool:
+    def _lose_answer(self, counter: str) -> bool:
         with self._lock:
-            if self.lose_answers > 0:
-                self.lose_answers -= 1
+            left: int = getattr(self, counter)
+            if left > 0:
+                setattr(self, counter, left - 1)
                 return True
             return False
 
@@ -79,7 +81,7 @@ class FlakyBackend:
         self._check_up()
         self.create_attempts += 1
         record = self.inner.create_run(project, run_id, name, user, start_time, parent_run_id)
-        if self._lose_answer():
+        if self._lose_answer("lost_creates"):
             raise Unavailable("test transport lost the answer to create_run")
         return record
 
@@ -87,7 +89,7 @@ class FlakyBackend:
         self._check_up()
         self.batch_ids.append(batch.batch_id)
         conflicts = self.inner.log_batch(run_id, batch)
-        if self._lose_answer():
+        if self._lose_answer("lost_batches"):
             raise Unavailable("test transport lost the answer to log_batch")
         return conflicts
 
@@ -126,12 +128,3 @@ class FlakyBackend:
 
     def close(self) -> None:
         self.inner.close()
-
-
-def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())

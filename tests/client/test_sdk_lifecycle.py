@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import math
+import warnings
 
 import pytest
 
@@ -203,11 +205,17 @@ def test_resumed_run_reports_its_own_project(tracking_uri: str) -> None:
     assert again.project == "resume-project"
 
 
-def test_resume_of_unknown_run_is_not_found(tracking_uri: str) -> None:
-    with pytest.raises(NotFound):
-        ridgeline.start_run(run_id="f" * 32, tracking_uri=tracking_uri)
-    with pytest.raises(InvalidArgument):
-        ridgeline.start_run(run_id="not-an-id", tracking_uri=tracking_uri)
+def test_resume_of_unknown_run_fails_cleanly(tracking_uri: str) -> None:
+    """The error names the problem, and the connection opened to look the run up is not left behind."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(NotFound):
+            ridgeline.start_run(run_id="f" * 32, tracking_uri=tracking_uri)
+        with pytest.raises(InvalidArgument):
+            ridgeline.start_run(run_id="not-an-id", tracking_uri=tracking_uri)
+        gc.collect()
+    leaked = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert leaked == []
 
 
 def test_non_finite_values_survive_the_round_trip(tracking_uri: str) -> None:

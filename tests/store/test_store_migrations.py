@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -109,3 +111,32 @@ def test_downgrade_to_base_then_upgrade_again(backend_uri: str) -> None:
         assert migrate.upgrade(database) is False
     finally:
         store.close()
+
+
+def test_concurrent_first_upgrades_leave_one_schema(backend_uri: str) -> None:
+    """Several starters on a fresh database at once (server replicas, SDK processes): one migrates, none fails."""
+    databases = [Database(backend_uri) for _ in range(4)]
+    barrier = threading.Barrier(len(databases))
+    results: list[bool | BaseException] = []
+
+    def start(database: Database) -> None:
+        barrier.wait()
+        try:
+            results.append(migrate.upgrade(database))
+        except BaseException as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=start, args=(database,)) for database in databases]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert all(isinstance(result, bool) for result in results), results
+        assert True in results
+        assert _tables(databases[0]) == TABLES | {"alembic_version"}
+        assert _revision(databases[0]) == migrate.HEAD_REVISION
+        assert _workspaces(databases[0]) == [(DEFAULT_WORKSPACE_ID, "default")]
+    finally:
+        for database in databases:
+            database.dispose()

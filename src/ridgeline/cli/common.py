@@ -33,10 +33,10 @@ def user_errors() -> Iterator[None]:
         yield
     except RidgelineError as exc:
         where = f" ({exc.field})" if exc.field else ""
-        err_console.print(f"[bold red]error{where}:[/] {exc.message}", highlight=False)
+        err_console.print(f"[bold red]error{where}:[/] {exc.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except ValueError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 

@@ -110,6 +110,9 @@ class HttpBackend:
     def get_project(self, name: str) -> Project:
         return project_from_json(self._call("GET", "/projects/by-name", params={"name": name}))
 
+    def get_project_by_id(self, project_id: str) -> Project:
+        return project_from_json(self._call("GET", f"/projects/{project_id}"))
+
     def list_projects(self) -> list[Project]:
         return [project_from_json(item) for item in self._call("GET", "/projects")["projects"]]
 

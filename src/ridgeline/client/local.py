@@ -65,6 +65,9 @@ class LocalBackend:
     def get_project(self, name: str) -> Project:
         return self.service.get_project_by_name(name)
 
+    def get_project_by_id(self, project_id: str) -> Project:
+        return self.service.get_project(project_id)
+
     def list_projects(self) -> list[Project]:
         return self.service.list_projects()
 

@@ -6,7 +6,6 @@ import atexit
 import getpass
 import logging
 import sys
-import threading
 import time
 import weakref
 from collections.abc import Mapping
@@ -116,7 +115,7 @@ class Run:
             buf.values.append(value)
             buf.timestamps.append(stamp)
             sender.pending += 1
-            if sender.pending >= FLUSH_AT_POINTS:
+            if sender.pending % FLUSH_AT_POINTS == 0:
                 sender.nudge()
         buf.next_step = step + 1
 
@@ -218,12 +217,12 @@ class Run:
 
 
 _active_runs: weakref.WeakSet[Run] = weakref.WeakSet()
-_crashed = threading.Event()
+_uncaught: list[type[BaseException]] = []
 _previous_excepthook = sys.excepthook
 
 
 def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-    _crashed.set()
+    _uncaught.append(exc_type)
     _previous_excepthook(exc_type, exc, tb)
 
 
@@ -232,8 +231,11 @@ sys.excepthook = _excepthook
 
 @atexit.register
 def _finish_active_runs() -> None:
-    """Runs still open at interpreter exit are delivered and closed: FAILED after an uncaught exception."""
-    status = RunStatus.FAILED if _crashed.is_set() else RunStatus.FINISHED
+    """Runs still open at interpreter exit are delivered and closed: FAILED after an uncaught exception, KILLED
+    after Ctrl-C."""
+    status = RunStatus.FINISHED
+    if _uncaught:
+        status = RunStatus.KILLED if issubclass(_uncaught[-1], KeyboardInterrupt) else RunStatus.FAILED
     for run in list(_active_runs):
         try:
             run.finish(status)
@@ -257,35 +259,51 @@ def start_run(
     (an exception inside ends the run as FAILED) or as a plain call followed by ``run.finish()``.
     """
     settings = Settings.load()
-    backend = backend_for(tracking_uri, settings)
+    params = Run._checked_texts(_flatten(config), "param", v.MAX_PARAM_VALUE_LENGTH) if config else {}
+    labels = Run._checked_texts(tags, "tag", v.MAX_TAG_VALUE_LENGTH) if tags else {}
     if run_id is not None:
-        record = backend.resume_run(v.check_id(run_id, "run_id"))
-        project_name = project
-        run = Run(backend, record.id, record.name, project_name, settings, resumed_from=record)
+        v.check_id(run_id, "run_id")
     else:
         v.check_name(project, "project")
         if name is not None:
             v.check_name(name, "name", v.MAX_KEY_LENGTH)
-        parent_id = parent.id if isinstance(parent, Run) else parent
-        from ridgeline.services.names import random_run_name
-
-        fields: dict[str, Any] = {
-            "project": project,
-            "run_id": new_id(),
-            "name": name or random_run_name(),
-            "user": _current_user(),
-            "start_time": now_ms(),
-            "parent_run_id": parent_id,
-        }
-        try:
-            backend.create_run(**fields)
-            deferred = None
-        except Unavailable as exc:
-            log.warning("ridgeline: tracking backend unavailable (%s); the run will be created once it is back", exc)
-            deferred = fields
-        run = Run(backend, fields["run_id"], fields["name"], project, settings, create_fields=deferred)
-    if config:
-        run.log_params(_flatten(config))
-    if tags:
-        run.set_tags(tags)
+    backend = backend_for(tracking_uri, settings)
+    try:
+        if run_id is not None:
+            run = _resume(backend, run_id, settings)
+        else:
+            run = _create(backend, project, name, parent.id if isinstance(parent, Run) else parent, settings)
+    except BaseException:
+        backend.close()
+        raise
+    if params:
+        run.log_params(params)
+    if labels:
+        run.set_tags(labels)
     return run
+
+
+def _resume(backend: TrackingBackend, run_id: str, settings: Settings) -> Run:
+    record = backend.resume_run(run_id)
+    project = backend.get_project_by_id(record.project_id)
+    return Run(backend, record.id, record.name, project.name, settings, resumed_from=record)
+
+
+def _create(backend: TrackingBackend, project: str, name: str | None, parent_id: str | None, settings: Settings) -> Run:
+    from ridgeline.services.names import random_run_name
+
+    fields: dict[str, Any] = {
+        "project": project,
+        "run_id": new_id(),
+        "name": name or random_run_name(),
+        "user": _current_user(),
+        "start_time": now_ms(),
+        "parent_run_id": parent_id,
+    }
+    try:
+        backend.create_run(**fields)
+        deferred = None
+    except Unavailable as exc:
+        log.warning("ridgeline: tracking backend unavailable (%s); the run will be created once it is back", exc)
+        deferred = fields
+    return Run(backend, fields["run_id"], fields["name"], project, settings, create_fields=deferred)

@@ -87,9 +87,13 @@ class Sender:
         return bool(self.pending or self.params or self.tags or self._inflight or self._ensure_run)
 
     def _take(self) -> LogBatch | None:
-        """Move up to MAX_BATCH_POINTS buffered points (and all params and tags) into a new batch."""
+        """Move up to MAX_BATCH_POINTS buffered points (and all params and tags) into a new batch.
+
+        ``pending`` still counts the batch's points until it is delivered, so memory stays within the bound.
+        """
         with self.lock:
-            if not (self.pending or self.params or self.tags):
+            buffered = any(buf.steps for buf in self.series.values())
+            if not (buffered or self.params or self.tags):
                 return None
             metrics: list[MetricSeries] = []
             room = MAX_BATCH_POINTS
@@ -108,9 +112,13 @@ class Sender:
                 room -= taken
             batch = LogBatch(new_id(), self.params, self.tags, metrics)
             self.params, self.tags = {}, {}
+        return batch
+
+    def _settle(self, batch: LogBatch) -> None:
+        """The batch left memory (delivered or dropped): make room for new points."""
+        with self.lock:
             self.pending -= batch.point_count
             self.room.notify_all()
-        return batch
 
     def _deliver_once(self) -> bool:
         """Try to move work forward; False when the backend is unavailable (back off before retrying)."""
@@ -129,6 +137,10 @@ class Sender:
                 log.warning("ridgeline: tracking backend unavailable, will retry: %s", exc)
             return False
         except RidgelineError as exc:
+            if self._ensure_run is not None:
+                # The run cannot be created (say its project was deleted); batches will be refused in turn.
+                log.error("ridgeline: run %s could not be created: %s", self.run_id, exc)
+                self._ensure_run = None
             lost = self._inflight.point_count if self._inflight else 0
             self.dropped_points += lost
             log.error("ridgeline: run %s: a batch of %d points was refused and dropped: %s", self.run_id, lost, exc)
@@ -142,6 +154,8 @@ class Sender:
         if self._failures:
             log.warning("ridgeline: tracking backend reachable again; delivery resumed")
         self._failures = 0
+        if self._inflight is not None:
+            self._settle(self._inflight)
         self._inflight = None
         return True
 
@@ -180,6 +194,4 @@ class Sender:
         with self.lock:
             self.room.notify_all()
         self._thread.join(timeout=5)
-        if delivered:
-            return self.dropped_points
-        return self.dropped_points + self.pending + (self._inflight.point_count if self._inflight else 0)
+        return self.dropped_points + (0 if delivered else self.pending)

@@ -60,8 +60,9 @@ class RunStore:
         now = now_ms()
         row = {"end_time": None, "deleted_at": None, "updated_at": now, **values}
         with self.db.write() as conn:
-            result = conn.execute(upsert(self.db, runs).values(**row).on_conflict_do_nothing())
-        return bool(result.rowcount)
+            # RETURNING, not rowcount: rowcount of INSERT … ON CONFLICT is unreliable across drivers.
+            inserted = conn.execute(upsert(self.db, runs).values(**row).on_conflict_do_nothing().returning(runs.c.id))
+            return inserted.first() is not None
 
     def get(self, run_id: str) -> RunRecord:
         with self.db.read() as conn:
@@ -129,8 +130,9 @@ class RunStore:
                 upsert(self.db, applied_batches)
                 .values(batch_id=batch.batch_id, run_id=run_id, applied_at=now_ms(), point_count=batch.point_count)
                 .on_conflict_do_nothing()
+                .returning(applied_batches.c.batch_id)
             )
-            if claimed.rowcount == 0:
+            if claimed.first() is None:
                 return BatchOutcome(applied=False)
             conflicts = self._log_params(conn, run_id, batch.params)
             self._log_tags(conn, run_id, batch.tags.items())

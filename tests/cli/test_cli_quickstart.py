@@ -1,0 +1,72 @@
+"""``ridgeline quickstart --no-serve`` trains real models into a data folder that ``runs list`` then shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+import ridgeline
+from ridgeline.cli.main import app
+
+PROJECTS = ("quickstart-iris", "quickstart-wine", "quickstart-breast-cancer")
+RUNS_PER_PROJECT = 13  # 6 gradient boosting + 4 random forest + 3 logistic regression settings
+WIDE = {"COLUMNS": "250"}
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args), env=WIDE)
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("quickstart") / "home"
+    result = invoke("quickstart", "--no-serve", "--home", str(home))
+    assert result.exit_code == 0, result.output
+    assert f"Logged {len(PROJECTS) * RUNS_PER_PROJECT} runs to {home}" in result.stdout
+    assert f"--tracking-uri {home}" in result.stdout
+    yield home
+
+
+def test_quickstart_logs_three_projects(demo_home: Path) -> None:
+    with ridgeline.Client(str(demo_home)) as client:
+        projects = {p.name: p for p in client.list_projects()}
+        assert set(PROJECTS) <= set(projects)
+        for name in PROJECTS:
+            assert projects[name].run_count == RUNS_PER_PROJECT
+            page = client.search_runs(name, filter="params.model = 'gradient_boosting'")
+            assert len(page) == 6
+            run = page[0]
+            assert run.status is ridgeline.RunStatus.FINISHED
+            assert run.tags["source"] == "quickstart"
+            assert {"accuracy", "f1_macro", "roc_auc", "log_loss", "val/log_loss"} <= set(run.metrics)
+            assert 0.0 <= run.metrics["accuracy"] <= 1.0
+            # One point per boosting stage.
+            assert len(client.get_metric_history(run.id, "val/log_loss")) == 60
+        forests = client.search_runs("quickstart-wine", filter="params.model = 'random_forest'")
+        assert {r.params["max_depth"] for r in forests} == {"4", "None"}
+
+
+def test_runs_list_shows_the_quickstart_runs(demo_home: Path) -> None:
+    for name in PROJECTS:
+        result = invoke(
+            "runs", "list", "-p", name, "--tracking-uri", str(demo_home),
+            "-o", "metrics.accuracy desc", "-c", "metrics.accuracy", "-c", "params.model",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert f"runs in {name}" in result.stdout
+        rows = [line for line in result.stdout.splitlines() if "FINISHED" in line]
+        assert len(rows) == RUNS_PER_PROJECT
+        for family in ("gradient_boosting", "random_forest", "logistic_regression"):
+            assert any(family in row for row in rows)
+
+
+def test_quickstart_again_keeps_the_existing_demo_data(demo_home: Path) -> None:
+    result = invoke("quickstart", "--no-serve", "--home", str(demo_home))
+    assert result.exit_code == 0, result.output
+    assert f"already holds {len(PROJECTS) * RUNS_PER_PROJECT} demo runs" in result.stdout
+    with ridgeline.Client(str(demo_home)) as client:
+        counts = {p.name: p.run_count for p in client.list_projects()}
+    assert all(counts[name] == RUNS_PER_PROJECT for name in PROJECTS)
