@@ -19,11 +19,10 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
-from support.postgres import PostgresCluster, require_postgres  # noqa: E402
-from support.servers import running_server  # noqa: E402
-
-from ridgeline.services.tracking import TrackingService  # noqa: E402
-from ridgeline.store.metadata import MetadataStore  # noqa: E402
+from ridgeline.services.tracking import TrackingService
+from ridgeline.store.metadata import MetadataStore
+from support.postgres import PostgresCluster, require_postgres
+from support.servers import running_server
 
 
 @pytest.fixture(autouse=True)

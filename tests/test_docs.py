@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import click
 import typer.main
 
 from ridgeline.cli.main import app
@@ -13,10 +13,10 @@ from ridgeline.config import SETTINGS
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _commands(group: click.Group, prefix: str = "ridgeline") -> list[str]:
+def _commands(group: Any, prefix: str = "ridgeline") -> list[str]:
     names = []
     for name, command in group.commands.items():
-        if isinstance(command, click.Group):
+        if hasattr(command, "commands"):
             names += _commands(command, f"{prefix} {name}")
         else:
             names.append(f"{prefix} {name}")
@@ -31,9 +31,7 @@ def test_every_setting_is_in_the_readme_configuration_table() -> None:
 
 def test_every_cli_command_has_a_section_in_docs_cli() -> None:
     cli_doc = (ROOT / "docs" / "cli.md").read_text()
-    group = typer.main.get_command(app)
-    assert isinstance(group, click.Group)
-    commands = _commands(group)
+    commands = _commands(typer.main.get_command(app))
     assert "ridgeline runs list" in commands
     for command in commands:
         assert f"## {command}\n" in cli_doc, f"docs/cli.md has no '## {command}' section"

@@ -25,8 +25,9 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("quickstart") / "home"
     result = invoke("quickstart", "--no-serve", "--home", str(home))
     assert result.exit_code == 0, result.output
-    assert f"Logged {len(PROJECTS) * RUNS_PER_PROJECT} runs to {home}" in result.stdout
-    assert f"--tracking-uri {home}" in result.stdout
+    database = f"sqlite:///{home / 'ridgeline.db'}"
+    assert f"Logged {len(PROJECTS) * RUNS_PER_PROJECT} runs to {database}" in result.stdout
+    assert f"--tracking-uri {database}" in result.stdout
     yield home
 
 

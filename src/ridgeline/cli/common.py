@@ -16,14 +16,16 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _help(name: str) -> str:
+def setting_help(name: str, default: object = None) -> str:
+    """Option help from the settings table, with its environment variable (escaped: rich would eat [...])."""
     setting = SETTINGS_BY_NAME[name]
-    return f"{setting.help} [env: {setting.env}]"
+    shown = "" if default is None else f"default: {default}; "
+    return f"{setting.help} \\[{shown}env: {setting.env}]"
 
 
-HomeOption = typer.Option(None, "--home", help=_help("home"), show_default=False)
-TrackingOption = typer.Option(None, "--tracking-uri", help=_help("tracking_uri"), show_default=False)
-BackendOption = typer.Option(None, "--backend-uri", help=_help("backend_uri"), show_default=False)
+HomeOption = typer.Option(None, "--home", help=setting_help("home"), show_default=False)
+TrackingOption = typer.Option(None, "--tracking-uri", help=setting_help("tracking_uri"), show_default=False)
+BackendOption = typer.Option(None, "--backend-uri", help=setting_help("backend_uri"), show_default=False)
 
 
 @contextmanager

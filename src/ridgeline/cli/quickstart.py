@@ -14,7 +14,7 @@ from typing import Any
 import typer
 from rich.progress import Progress
 
-from ridgeline.cli.common import HomeOption, console, user_errors
+from ridgeline.cli.common import HomeOption, console, setting_help, shown_uri, user_errors
 from ridgeline.config import Settings
 
 DATASETS = ("iris", "wine", "breast_cancer")
@@ -130,22 +130,24 @@ def _demo_runs(tracking_uri: str) -> int:
 
 def quickstart(
     home: Path = HomeOption,
-    port: int = typer.Option(5170, "--port", help="Port of the server started afterwards."),
+    port: int | None = typer.Option(None, "--port", help=setting_help("port", 5170), show_default=False),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the server once the runs are logged."),
     again: bool = typer.Option(False, "--again", help="Log the demo runs again even if the data folder has them."),
 ) -> None:
     """Train scikit-learn models on data sets bundled with scikit-learn, log every run, then start the server."""
     with user_errors():
-        settings = Settings.load(home=home)
-        existing = _demo_runs(str(settings.home))
+        settings = Settings.load(home=home, port=port)
+        # Log into the database the server will serve (RIDGELINE_BACKEND_URI included).
+        target = settings.metadata_uri
+        existing = _demo_runs(target)
         if existing and not again:
-            console.print(f"{settings.home} already holds {existing} demo runs (--again logs another set).")
+            console.print(f"{shown_uri(target)} already holds {existing} demo runs (--again logs another set).")
         else:
             started = time.perf_counter()
-            count = populate(str(settings.home))
-            console.print(f"Logged {count} runs to {settings.home} in {time.perf_counter() - started:.1f}s.")
-    base = f"http://127.0.0.1:{port}"
-    tracking = "" if home is None else f" --tracking-uri {settings.home}"
+            count = populate(target)
+            console.print(f"Logged {count} runs to {shown_uri(target)} in {time.perf_counter() - started:.1f}s.")
+    base = f"http://127.0.0.1:{settings.port}"
+    tracking = "" if home is None and settings.backend_uri is None else f" --tracking-uri {target}"
     console.print(
         "Try, in another terminal:\n"
         f"  {_own_command()} runs list -p quickstart-wine -o 'metrics.accuracy desc' -c metrics.accuracy"
@@ -161,4 +163,4 @@ def quickstart(
     if serve:
         from ridgeline.cli.server import server
 
-        server(host="127.0.0.1", port=port, home=settings.home, backend_uri=None, log_level="warning")
+        server(host="127.0.0.1", port=settings.port, home=settings.home, backend_uri=target, log_level="warning")

@@ -6,21 +6,21 @@ from pathlib import Path
 
 import typer
 
-from ridgeline.cli.common import BackendOption, HomeOption, err_console, shown_uri, user_errors
-from ridgeline.config import SETTINGS_BY_NAME, Settings
+from ridgeline.cli.common import BackendOption, HomeOption, err_console, setting_help, shown_uri, user_errors
+from ridgeline.config import Settings
 
 
 def server(
     host: str | None = typer.Option(
         None,
         "--host",
-        help=f"{SETTINGS_BY_NAME['host'].help} [default: 127.0.0.1; env: {SETTINGS_BY_NAME['host'].env}]",
+        help=setting_help("host", "127.0.0.1"),
         show_default=False,
     ),
     port: int | None = typer.Option(
         None,
         "--port",
-        help=f"{SETTINGS_BY_NAME['port'].help} [default: 5170; env: {SETTINGS_BY_NAME['port'].env}]",
+        help=setting_help("port", 5170),
         show_default=False,
     ),
     home: Path | None = HomeOption,

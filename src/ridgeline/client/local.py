@@ -39,16 +39,14 @@ class LocalBackend:
         start_time: int,
         parent_run_id: str | None,
     ) -> RunRecord:
-        project_id = self.service.ensure_project(project).id
         spec = RunSpec(
-            project_id=project_id,
             run_id=run_id,
             name=name,
             user=user,
             start_time=start_time,
             parent_run_id=parent_run_id,
         )
-        return self.service.create_run(spec)
+        return self.service.create_run(spec, project_name=project)
 
     def get_run(self, run_id: str) -> RunRecord:
         return self.service.get_run(run_id)

@@ -101,23 +101,27 @@ class Run:
             buf = self._new_series(key)
         if type(value) is not float:
             value = v.check_metric_value(value, f"value of metric {key!r}")
-        if step is None:
-            step = buf.next_step
-        elif type(step) is not int or not v.INT64_MIN <= step <= v.INT64_MAX:
+        if step is not None and (type(step) is not int or not v.INT64_MIN <= step <= v.INT64_MAX):
             step = v.check_step(step, f"step of metric {key!r}")
         stamp = _time_ns() // 1_000_000 if timestamp is None else v.check_timestamp(timestamp, "timestamp")
         with sender.lock:
             if self._finished:
-                raise Conflict(f"run {self.name!r} is finished; start or resume a run to log more")
+                self._refuse_finished()
             if sender.pending >= sender.max_buffered_points:
                 sender.wait_for_room()
+            if step is None:
+                # Taken under the lock so threads sharing a key never reuse a step.
+                step = buf.next_step
             buf.steps.append(step)
             buf.values.append(value)
             buf.timestamps.append(stamp)
             sender.pending += 1
             if sender.pending % FLUSH_AT_POINTS == 0:
                 sender.nudge()
-        buf.next_step = step + 1
+            buf.next_step = step + 1
+
+    def _refuse_finished(self) -> None:
+        raise Conflict(f"run {self.name!r} is finished; start or resume a run to log more")
 
     def _new_series(self, key: str) -> SeriesBuffer:
         v.check_key(key, "metric key")
@@ -146,6 +150,8 @@ class Run:
                     field=f"params.{key}",
                 )
         with self._sender.lock:
+            if self._finished:
+                self._refuse_finished()
             self._sender.params.update(checked)
         self._logged_params.update(checked)
         self._sender.nudge()
@@ -157,6 +163,8 @@ class Run:
         """Set tags (mutable labels); the last value wins."""
         checked = self._checked_texts(tags, "tag", v.MAX_TAG_VALUE_LENGTH)
         with self._sender.lock:
+            if self._finished:
+                self._refuse_finished()
             self._sender.tags.update(checked)
         self._sender.nudge()
 

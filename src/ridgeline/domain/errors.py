@@ -56,6 +56,11 @@ class Conflict(RidgelineError):
     http_status = 409
 
 
+class PayloadTooLarge(RidgelineError):
+    code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
+
+
 class Unauthenticated(RidgelineError):
     code = "UNAUTHENTICATED"
     http_status = 401
@@ -81,6 +86,7 @@ ERRORS_BY_CODE: dict[str, type[RidgelineError]] = {
         NotFound,
         AlreadyExists,
         Conflict,
+        PayloadTooLarge,
         Unauthenticated,
         PermissionDenied,
         Unavailable,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,7 +35,10 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return JSON({"error": body}, status_code=status)
 
 
-def _field_of(location: tuple[object, ...]) -> str:
+def _field_of(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return "body"
+    location = error.get("loc", ())
     parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 
@@ -46,10 +50,7 @@ async def _ridgeline_error(_request: Request, exc: Exception) -> JSON:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSON:
     assert isinstance(exc, RequestValidationError)
-    problems = [
-        {"field": _field_of(tuple(err.get("loc", ()))), "message": str(err.get("msg", "invalid"))}
-        for err in exc.errors()
-    ]
+    problems = [{"field": _field_of(err), "message": str(err.get("msg", "invalid"))} for err in exc.errors()]
     first = problems[0] if problems else {"field": "body", "message": "invalid request"}
     message = f"{first['field']}: {first['message']}"
     if len(problems) > 1:

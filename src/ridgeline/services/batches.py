@@ -53,7 +53,7 @@ def _text_map(raw: Any, field: str, max_length: int) -> dict[str, str]:
         raise InvalidArgument(f"{field} must be an object of key: value", field=field)
     out: dict[str, str] = {}
     for key, value in raw.items():
-        v.check_key(key, f"{field} key")
+        v.check_key(key, f"{field}.{key}")
         if value is None or isinstance(value, dict | list):
             raise InvalidArgument(f"{field}.{key} must be a string, number or boolean", field=f"{field}.{key}")
         out[key] = v.check_text(value, f"{field}.{key}", max_length)

@@ -30,7 +30,7 @@ DownsampleMethod = Literal["minmax", "lttb"]
 class RunSpec:
     """What a caller may choose when creating a run; everything else gets a default."""
 
-    project_id: str
+    project_id: str | None = None
     run_id: str | None = None
     name: str | None = None
     user: str = ""
@@ -76,7 +76,7 @@ class TrackingService:
         return project
 
     def list_projects(self, *, deleted: bool = False, query: str | None = None) -> list[Project]:
-        return self.store.projects.list(deleted=deleted, query=query)
+        return self.store.projects.list_projects(deleted=deleted, query=query)
 
     def update_project(self, project_id: str, *, name: str | None = None, description: str | None = None) -> Project:
         values: dict[str, str] = {}
@@ -98,24 +98,36 @@ class TrackingService:
 
     # runs ---------------------------------------------------------------------------------------------------
 
-    def create_run(self, spec: RunSpec) -> RunRecord:
-        """Create a run; creating again with the same client-made id returns the existing run (safe retries)."""
-        project = self.get_project(spec.project_id)
-        if project.deleted:
-            raise Conflict(f"project {project.name!r} is deleted; restore it first", field="project_id")
+    def create_run(self, spec: RunSpec, *, project_name: str | None = None) -> RunRecord:
+        """Create a run; creating again with the same client-made id returns the existing run (safe retries).
+
+        With ``project_name`` the project is found or created by name, once everything else has been checked,
+        so a refused request never leaves a new project behind.
+        """
         run_id = v.check_id(spec.run_id, "run_id") if spec.run_id is not None else new_id()
-        if spec.parent_run_id is not None:
-            self.get_run(v.check_id(spec.parent_run_id, "parent_run_id"))
         values = {
             "id": run_id,
-            "project_id": project.id,
             "name": v.check_name(spec.name, "name", v.MAX_KEY_LENGTH) if spec.name else random_run_name(),
             "status": RunStatus.RUNNING.value,
-            "start_time": v.check_timestamp(spec.start_time, "start_time") if spec.start_time else now_ms(),
+            "start_time": now_ms() if spec.start_time is None else v.check_timestamp(spec.start_time, "start_time"),
             "user_name": v.check_text(spec.user, "user", v.MAX_NAME_LENGTH),
             "notes": v.check_text(spec.notes, "notes", v.MAX_NOTES_LENGTH),
             "parent_run_id": spec.parent_run_id,
         }
+        if spec.parent_run_id is not None:
+            try:
+                self.get_run(v.check_id(spec.parent_run_id, "parent_run_id"))
+            except NotFound:
+                raise NotFound(f"parent run {spec.parent_run_id!r} does not exist", field="parent_run_id") from None
+        if project_name is not None:
+            project = self.ensure_project(project_name)
+        elif spec.project_id is not None:
+            project = self.get_project(spec.project_id)
+        else:
+            raise InvalidArgument("a run needs a project (a name or an id)", field="project")
+        if project.deleted:
+            raise Conflict(f"project {project.name!r} is deleted; restore it first", field="project_id")
+        values["project_id"] = project.id
         self.store.runs.create(values)
         run = self.store.runs.get(run_id)
         if run.project_id != project.id:
@@ -144,7 +156,7 @@ class TrackingService:
             parsed = _status(status)
             values["status"] = parsed.value
             if parsed.is_terminal:
-                values["end_time"] = v.check_timestamp(end_time, "end_time") if end_time else now_ms()
+                values["end_time"] = now_ms() if end_time is None else v.check_timestamp(end_time, "end_time")
             else:
                 values["end_time"] = None
         if values:
@@ -213,6 +225,9 @@ class TrackingService:
         v.check_key(key, "key")
         if points is not None and not 3 <= points <= 1_000_000:
             raise InvalidArgument("points must be between 3 and 1000000", field="points")
+        for name, step in (("min_step", min_step), ("max_step", max_step)):
+            if step is not None:
+                v.check_step(step, name)
         if min_step is not None and max_step is not None and min_step > max_step:
             raise InvalidArgument(f"min_step {min_step} is larger than max_step {max_step}", field="min_step")
         series = self.store.metrics.history(run_id, key, min_step, max_step)
@@ -282,7 +297,7 @@ def _decode_cursor(cursor: str, fingerprint: str) -> int:
         data = json.loads(raw)
         offset = int(data["o"])
         same_query = data["q"] == fingerprint
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         raise InvalidArgument("cursor is not one this server issued", field="cursor") from None
     if not same_query:
         raise InvalidArgument("cursor belongs to another query (project, filter or order changed)", field="cursor")

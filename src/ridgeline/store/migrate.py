@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import InterfaceError, OperationalError
 
+from ridgeline.domain.errors import Unavailable
 from ridgeline.store.database import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -37,36 +41,51 @@ def _alembic_upgrade(connection: Connection, target: str) -> None:
     command.upgrade(config, target)
 
 
-def upgrade(database: Database, target: str = "head") -> bool:
-    """Bring the schema to ``target``; returns True when a migration ran.
-
-    Concurrent starters (several SDK processes on one folder, several server replicas) are serialised by a
-    file lock on SQLite and an advisory lock on PostgreSQL.
-    """
-    with database.read() as connection:
-        if target == "head" and current_revision(connection) == HEAD_REVISION:
-            return False
+@contextmanager
+def _migration_lock(database: Database) -> Iterator[Connection]:
+    """A connection that alone may migrate: a file lock on SQLite, an advisory lock on PostgreSQL."""
     if database.is_sqlite:
         path = database.engine.url.database
-        lock_path = f"{path}.migrate-lock" if path and path != ":memory:" else None
-        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600) if lock_path else None
+        fd = os.open(f"{path}.migrate-lock", os.O_CREAT | os.O_RDWR, 0o600) if path and path != ":memory:" else None
         try:
             if fd is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)
             with database.write() as connection:
-                _alembic_upgrade(connection, target)
+                yield connection
         finally:
             if fd is not None:
                 os.close(fd)
-        return True
+        return
     with database.engine.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
         # The lock belongs to the session and outlives this transaction; the migration gets its own.
         connection.commit()
         try:
             with connection.begin():
-                _alembic_upgrade(connection, target)
+                yield connection
         finally:
             connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_LOCK_KEY})
             connection.commit()
-    return True
+
+
+def upgrade(database: Database, target: str = "head") -> bool:
+    """Bring the schema to ``target``; returns True when a migration ran.
+
+    Concurrent starters (several SDK processes on one folder, several server replicas) take turns, and each
+    checks the revision again once it holds the lock.
+    """
+    try:
+        if target == "head" and not database.is_sqlite:
+            # Fast path: an up-to-date PostgreSQL database needs no lock. (SQLite always takes its file lock:
+            # even a first read can collide with another process switching a new file to WAL.)
+            with database.read() as connection:
+                if current_revision(connection) == HEAD_REVISION:
+                    return False
+        with _migration_lock(database) as connection:
+            if target == "head" and current_revision(connection) == HEAD_REVISION:
+                return False
+            _alembic_upgrade(connection, target)
+        return True
+    except (OperationalError, InterfaceError) as exc:
+        shown = database.engine.url.render_as_string(hide_password=True)
+        raise Unavailable(f"cannot open the metadata database {shown}: {exc.orig or exc}") from exc

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ridgeline.domain.entities import Project
 from ridgeline.domain.errors import AlreadyExists, NotFound
+from ridgeline.domain.filters import ascii_lower
 from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.store.database import Database
 from ridgeline.store.schema import projects, runs
+from ridgeline.store.sql import text_order
 
 DEFAULT_WORKSPACE_ID = "0" * 32
 
@@ -61,43 +63,46 @@ class ProjectStore:
         return self.get(values["id"])
 
     def get(self, project_id: str) -> Project:
-        with self.db.read() as conn:
-            row = conn.execute(select(projects).where(projects.c.id == project_id)).first()
-        if row is None:
+        found = self._select(projects.c.id == project_id)
+        if not found:
             raise NotFound(f"project {project_id!r} does not exist", field="project_id")
-        return _project(row)
+        return found[0]
 
     def find_by_name(self, name: str, workspace_id: str = DEFAULT_WORKSPACE_ID) -> Project | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                select(projects).where(projects.c.workspace_id == workspace_id, projects.c.name == name)
-            ).first()
-        return None if row is None else _project(row)
+        found = self._select(projects.c.workspace_id == workspace_id, projects.c.name == name)
+        return found[0] if found else None
 
-    def list(
+    def list_projects(
         self, workspace_id: str = DEFAULT_WORKSPACE_ID, *, deleted: bool = False, query: str | None = None
     ) -> list[Project]:
-        live = runs.c.deleted_at.is_(None)
+        conditions = [
+            projects.c.workspace_id == workspace_id,
+            projects.c.deleted_at.is_not(None) if deleted else projects.c.deleted_at.is_(None),
+        ]
+        if query:
+            # SQL lower() folds ASCII only (SQLite, PostgreSQL's C collation); fold the query the same way.
+            escaped = ascii_lower(query).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(func.lower(text_order(self.db, projects.c.name)).like(f"%{escaped}%", escape="\\"))
+        return self._select(*conditions)
+
+    def _select(self, *conditions: ColumnElement[bool]) -> list[Project]:
+        """Projects matching ``conditions``, by name, with their live run count and last activity."""
         stats = (
             select(
                 runs.c.project_id,
                 func.count().label("run_count"),
                 func.max(runs.c.updated_at).label("last_activity"),
             )
-            .where(live)
+            .where(runs.c.deleted_at.is_(None))
             .group_by(runs.c.project_id)
             .subquery()
         )
         stmt = (
             select(projects, stats.c.run_count, stats.c.last_activity)
             .outerjoin(stats, stats.c.project_id == projects.c.id)
-            .where(projects.c.workspace_id == workspace_id)
-            .where(projects.c.deleted_at.is_not(None) if deleted else projects.c.deleted_at.is_(None))
+            .where(*conditions)
             .order_by(projects.c.name)
         )
-        if query:
-            escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(func.lower(projects.c.name).like(f"%{escaped.lower()}%", escape="\\"))
         with self.db.read() as conn:
             rows = conn.execute(stmt).all()
         return [_project(row, row.run_count or 0, max(row.last_activity or 0, row.updated_at)) for row in rows]

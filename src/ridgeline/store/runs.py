@@ -121,7 +121,12 @@ class RunStore:
         the batch still lands, so one stale param never costs the metrics logged beside it.
         """
         with self.db.write() as conn:
-            run = conn.execute(select(runs.c.deleted_at).where(runs.c.id == run_id)).first()
+            claim_run = select(runs.c.deleted_at).where(runs.c.id == run_id)
+            if not self.db.is_sqlite:
+                # Batches of one run take turns: their per-key locks (tail blocks, latest values) could
+                # otherwise be taken in opposite orders and deadlock. SQLite's BEGIN IMMEDIATE already serialises.
+                claim_run = claim_run.with_for_update()
+            run = conn.execute(claim_run).first()
             if run is None:
                 raise NotFound(f"run {run_id!r} does not exist", field="run_id")
             if run.deleted_at is not None:

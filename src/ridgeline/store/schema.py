@@ -127,8 +127,9 @@ metric_blocks = Table(
 applied_batches = Table(
     "applied_batches",
     metadata,
+    # Batch ids are unique per run: a client's id can never swallow another run's batch.
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("batch_id", String(64), primary_key=True),
-    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
     Column("applied_at", BigInteger, nullable=False),
     Column("point_count", BigInteger, nullable=False),
 )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ridgeline.domain import columns
-from ridgeline.domain.errors import InvalidArgument
+from ridgeline.domain.errors import InvalidArgument, PayloadTooLarge
 from ridgeline.domain.wire import encode_value
 from ridgeline.server.deps import Tracking
 from ridgeline.server.responses import JSON
@@ -40,7 +40,7 @@ async def log_batch(run_id: str, request: Request, tracking: Tracking) -> JSON:
     """
     body = await request.body()
     if len(body) > MAX_BATCH_BYTES:
-        raise InvalidArgument(f"batch body is {len(body)} bytes; the limit is {MAX_BATCH_BYTES}", field="body")
+        raise PayloadTooLarge(f"batch body is {len(body)} bytes; the limit is {MAX_BATCH_BYTES}", field="body")
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

@@ -45,7 +45,7 @@ def update_project(project_id: str, body: ProjectUpdate, tracking: Tracking) -> 
 
 @router.delete("/{project_id}", response_model=ProjectOut)
 def delete_project(project_id: str, tracking: Tracking) -> JSON:
-    """Soft delete: the project and its runs disappear from lists until restored."""
+    """Soft delete: the project leaves the project list (`?deleted=true` lists it) and takes no new runs."""
     return JSON(project_to_json(tracking.delete_project(project_id)))
 
 

@@ -31,9 +31,8 @@ def create_run(body: RunCreate, tracking: Tracking) -> JSON:
     """Create a run in a project (by id, or by name: created on first use). Safe to retry with the same run_id."""
     if (body.project is None) == (body.project_id is None):
         raise InvalidArgument("give exactly one of project (a name) or project_id", field="project")
-    project_id = body.project_id or tracking.ensure_project(body.project or "").id
     spec = RunSpec(
-        project_id=project_id,
+        project_id=body.project_id,
         run_id=body.run_id,
         name=body.name,
         user=body.user,
@@ -44,7 +43,7 @@ def create_run(body: RunCreate, tracking: Tracking) -> JSON:
     if body.params or body.tags:
         # Checked before the run exists, so a bad param never leaves a half-made run behind.
         initial = parse_batch({"batch_id": "create-0000", "params": body.params, "tags": body.tags})
-    run = tracking.create_run(spec)
+    run = tracking.create_run(spec, project_name=body.project)
     if body.params or body.tags:
         tracking.log_batch(run.id, LogBatch(f"create-{run.id}", initial.params, initial.tags))
         run = tracking.get_run(run.id)
@@ -94,7 +93,9 @@ def update_run(run_id: str, body: RunUpdate, tracking: Tracking) -> JSON:
 
 
 @router.post("/{run_id}/finish", response_model=RunOut)
-def finish_run(run_id: str, body: RunFinish, tracking: Tracking) -> JSON:
+def finish_run(run_id: str, tracking: Tracking, body: RunFinish | None = None) -> JSON:
+    """End a run: FINISHED unless the body says FAILED or KILLED; end_time defaults to now."""
+    body = body or RunFinish()
     return JSON(run_to_json(tracking.finish_run(run_id, body.status, body.end_time)))
 
 

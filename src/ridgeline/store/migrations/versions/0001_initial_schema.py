@@ -70,14 +70,14 @@ def upgrade() -> None:
 
     op.create_table(
         "applied_batches",
-        sa.Column("batch_id", sa.String(length=64), nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=False),
+        sa.Column("batch_id", sa.String(length=64), nullable=False),
         sa.Column("applied_at", sa.BigInteger(), nullable=False),
         sa.Column("point_count", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.id"], name=op.f("fk_applied_batches_run_id_runs"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("batch_id", name=op.f("pk_applied_batches")),
+        sa.PrimaryKeyConstraint("run_id", "batch_id", name=op.f("pk_applied_batches")),
     )
     op.create_table(
         "latest_metrics",
