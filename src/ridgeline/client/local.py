@@ -22,6 +22,7 @@ def _shared_store(uri: str) -> MetadataStore:
         store = _stores.get(uri)
         if store is None:
             store = _stores[uri] = MetadataStore(uri)
+            store.refresh_statistics()
         return store
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from ridgeline import __version__
 from ridgeline.config import Settings
@@ -17,6 +20,8 @@ from ridgeline.server.errors import install_error_handlers
 from ridgeline.services.tracking import TrackingService
 from ridgeline.store.metadata import MetadataStore
 
+log = logging.getLogger("ridgeline.server")
+
 
 def _swagger_assets() -> str:
     import swagger_ui_bundle
@@ -24,13 +29,29 @@ def _swagger_assets() -> str:
     return str(swagger_ui_bundle.swagger_ui_path)
 
 
+STATISTICS_REFRESH_S = 600
+
+
+async def _refresh_statistics_periodically(store: MetadataStore) -> None:
+    """Keep the query planner's picture of the data current as it grows."""
+    while True:
+        await asyncio.sleep(STATISTICS_REFRESH_S)
+        try:
+            await run_in_threadpool(store.refresh_statistics)
+        except Exception:
+            log.exception("refreshing database statistics failed; will try again")
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Open (and migrate) the metadata store, then assemble routes, auth and error handling."""
     store = MetadataStore(settings.metadata_uri)
+    store.refresh_statistics()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        refresher = asyncio.create_task(_refresh_statistics_periodically(store))
         yield
+        refresher.cancel()
         store.close()
 
     app = FastAPI(

@@ -18,5 +18,16 @@ class MetadataStore:
         self.metrics = MetricStore(self.database)
         self.runs = RunStore(self.database, self.metrics)
 
+    def refresh_statistics(self) -> None:
+        """Let SQLite's planner know the tables' shapes (PostgreSQL's autovacuum does this by itself).
+
+        Without statistics SQLite may probe every run of a project instead of reading the key/value indexes.
+        ``analysis_limit`` keeps this to milliseconds however large the database is.
+        """
+        if self.database.is_sqlite:
+            with self.database.write() as conn:
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+                conn.exec_driver_sql("ANALYZE")
+
     def close(self) -> None:
         self.database.dispose()

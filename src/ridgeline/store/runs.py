@@ -16,7 +16,7 @@ from ridgeline.domain.ids import now_ms
 from ridgeline.domain.values import numeric_value
 from ridgeline.store.database import Database
 from ridgeline.store.metrics import MetricStore, SeriesArrays
-from ridgeline.store.schema import applied_batches, latest_metrics, params, runs, tags
+from ridgeline.store.schema import VALUE_PREFIX_LENGTH, applied_batches, latest_metrics, params, runs, tags
 from ridgeline.store.search import FilterCompiler, base_query
 from ridgeline.store.sql import upsert
 
@@ -49,6 +49,17 @@ def _run(row: Row[Any], data: dict[str, Any] | None = None) -> RunRecord:
     )
 
 
+def _text_row(run_id: str, key: str, value: str) -> dict[str, Any]:
+    """A params or tags row with the derived columns search relies on."""
+    return {
+        "run_id": run_id,
+        "key": key,
+        "value": value,
+        "value_prefix": value[:VALUE_PREFIX_LENGTH],
+        "num_value": numeric_value(value),
+    }
+
+
 class RunStore:
     def __init__(self, database: Database, metrics: MetricStore) -> None:
         self.db = database
@@ -79,18 +90,25 @@ class RunStore:
         return int(result.rowcount)
 
     def _load_data(self, conn: Connection, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Params, tags and latest metrics of many runs: three queries per chunk, rows read as plain tuples."""
         data: dict[str, dict[str, Any]] = {rid: {"params": {}, "tags": {}, "metrics": {}} for rid in run_ids}
         for start in range(0, len(run_ids), _IN_CHUNK):
             chunk = run_ids[start : start + _IN_CHUNK]
-            for row in conn.execute(
-                select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(chunk))
-            ):
-                data[row.run_id]["params"][row.key] = row.value
-            for row in conn.execute(select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(chunk))):
-                data[row.run_id]["tags"][row.key] = row.value
-            for row in conn.execute(select(latest_metrics).where(latest_metrics.c.run_id.in_(chunk))):
-                value = math.nan if row.value is None else row.value
-                data[row.run_id]["metrics"][row.key] = MetricValue(row.key, value, row.step, row.timestamp)
+            for table, kind in ((params, "params"), (tags, "tags")):
+                query = select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(chunk))
+                for run_id, key, value in conn.execute(query).all():
+                    data[run_id][kind][key] = value
+            query = select(
+                latest_metrics.c.run_id,
+                latest_metrics.c.key,
+                latest_metrics.c.value,
+                latest_metrics.c.step,
+                latest_metrics.c.timestamp,
+            ).where(latest_metrics.c.run_id.in_(chunk))
+            step: int
+            stamp: int
+            for run_id, key, value, step, stamp in conn.execute(query).all():
+                data[run_id]["metrics"][key] = MetricValue(key, math.nan if value is None else value, step, stamp)
         return data
 
     def search(
@@ -163,24 +181,24 @@ class RunStore:
             for key, value in values.items()
             if key in existing and existing[key] != value
         ]
-        fresh = [
-            {"run_id": run_id, "key": key, "value": value, "num_value": numeric_value(value)}
-            for key, value in values.items()
-            if key not in existing
-        ]
+        fresh = [_text_row(run_id, key, value) for key, value in values.items() if key not in existing]
         if fresh:
             conn.execute(params.insert(), fresh)
         return conflicts
 
     def _log_tags(self, conn: Connection, run_id: str, items: Iterable[tuple[str, str]]) -> None:
-        rows = [{"run_id": run_id, "key": k, "value": v, "num_value": numeric_value(v)} for k, v in items]
+        rows = [_text_row(run_id, key, value) for key, value in items]
         if not rows:
             return
         stmt = upsert(self.db, tags)
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[tags.c.run_id, tags.c.key],
-                set_={"value": stmt.excluded.value, "num_value": stmt.excluded.num_value},
+                set_={
+                    "value": stmt.excluded.value,
+                    "value_prefix": stmt.excluded.value_prefix,
+                    "num_value": stmt.excluded.num_value,
+                },
             ),
             rows,
         )

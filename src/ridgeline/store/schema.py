@@ -36,6 +36,7 @@ metadata = MetaData(
 )
 
 ID = String(32)
+VALUE_PREFIX_LENGTH = 100
 
 workspaces = Table(
     "workspaces",
@@ -82,8 +83,12 @@ params = Table(
     Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    # The value's first characters, indexed: PostgreSQL cannot index a whole 6,000-character value.
+    Column("value_prefix", String(VALUE_PREFIX_LENGTH), nullable=False),
     # The value read as a number (None when it is not one), so numeric filters need no cast in SQL.
     Column("num_value", Float, nullable=True),
+    Index("ix_params_key_prefix", "key", "value_prefix", "run_id"),
+    Index("ix_params_key_num", "key", "num_value", "run_id"),
 )
 
 tags = Table(
@@ -92,7 +97,11 @@ tags = Table(
     Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    # The value's first characters, indexed: PostgreSQL cannot index a whole 6,000-character value.
+    Column("value_prefix", String(VALUE_PREFIX_LENGTH), nullable=False),
     Column("num_value", Float, nullable=True),
+    Index("ix_tags_key_prefix", "key", "value_prefix", "run_id"),
+    Index("ix_tags_key_num", "key", "num_value", "run_id"),
 )
 
 latest_metrics = Table(
@@ -105,6 +114,8 @@ latest_metrics = Table(
     Column("step", BigInteger, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
     Column("point_count", BigInteger, nullable=False),
+    # Filters and orderings on a metric read this index instead of probing every run.
+    Index("ix_latest_metrics_key_value", "key", "value", "run_id"),
 )
 
 metric_blocks = Table(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, literal, or_, select
 from sqlalchemy.sql.elements import UnaryExpression
 
 from ridgeline.domain.errors import InvalidArgument
@@ -26,7 +26,7 @@ from ridgeline.domain.filters import (
     ascii_lower,
 )
 from ridgeline.store.database import Database
-from ridgeline.store.schema import latest_metrics, params, runs, tags
+from ridgeline.store.schema import VALUE_PREFIX_LENGTH, latest_metrics, params, runs, tags
 from ridgeline.store.sql import text_order
 
 ATTRIBUTE_COLUMNS: dict[str, ColumnElement[Any]] = {
@@ -58,18 +58,32 @@ class FilterCompiler:
     def _predicate(
         self, field: Field, build: Callable[[ColumnElement[Any]], ColumnElement[bool]], numeric: bool
     ) -> ColumnElement[bool]:
-        """``build(column)`` applied to the field, existential over the key for metrics, params and tags."""
+        """``build(column)`` applied to the field; for metrics, params and tags, over the runs holding the key.
+
+        ``run_id IN (SELECT …)`` rather than a correlated EXISTS: the planner then reads the (key, value)
+        indexes once instead of probing every run of the project.
+        """
         if field.kind == "attribute":
             column = ATTRIBUTE_COLUMNS[field.key]
             if field.key not in NUMERIC_ATTRIBUTES:
                 column = text_order(self.db, column)
             return and_(column.is_not(None), build(column))
-        table = self._value_table(field.kind).alias()
-        return exists().where(
-            table.c.run_id == runs.c.id,
-            table.c.key == field.key,
-            build(self._column_for(field, numeric, table)),
-        )
+        table = self._value_table(field.kind)
+        return self._holding(table, field.key, build(self._column_for(field, numeric, table)))
+
+    @staticmethod
+    def _holding(table: Any, key: str, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        return runs.c.id.in_(select(table.c.run_id).where(table.c.key == key, condition))
+
+    def _text_equals(self, field: Field, values: list[str]) -> ColumnElement[bool]:
+        """Equality on param or tag text through the indexed prefix; the full value is compared only when a
+        wanted value is long enough to have been cut."""
+        table = self._value_table(field.kind)
+        prefixes = sorted({value[:VALUE_PREFIX_LENGTH] for value in values})
+        condition = table.c.value_prefix.in_(prefixes) if len(prefixes) > 1 else table.c.value_prefix == prefixes[0]
+        if any(len(value) >= VALUE_PREFIX_LENGTH for value in values):
+            condition = and_(condition, table.c.value.in_(values))
+        return self._holding(table, field.key, condition)
 
     def compile(self, expr: Expr) -> ColumnElement[bool]:
         if isinstance(expr, And):
@@ -79,12 +93,16 @@ class FilterCompiler:
         if isinstance(expr, Compare):
             op = COMPARATORS[expr.op]
             value = expr.value
+            if expr.op == "=" and isinstance(value, str) and expr.field.kind in ("param", "tag"):
+                return self._text_equals(expr.field, [value])
             return self._predicate(expr.field, lambda col: op(col, value), isinstance(value, float))
         if isinstance(expr, InList):
             values = list(expr.values)
             numeric = isinstance(values[0], float)
             if expr.negated:
                 return self._predicate(expr.field, lambda col: col.not_in(values), numeric)
+            if not numeric and expr.field.kind in ("param", "tag"):
+                return self._text_equals(expr.field, [str(value) for value in values])
             return self._predicate(expr.field, lambda col: col.in_(values), numeric)
         if isinstance(expr, Like):
             return self._predicate(expr.field, lambda col: self._like(col, expr), False)

@@ -92,6 +92,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_latest_metrics")),
     )
+    with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
+        batch_op.create_index("ix_latest_metrics_key_value", ["key", "value", "run_id"], unique=False)
+
     op.create_table(
         "metric_blocks",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -115,28 +118,48 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=250), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("value_prefix", sa.String(length=100), nullable=False),
         sa.Column("num_value", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_params_run_id_runs"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_params")),
     )
+    with op.batch_alter_table("params", schema=None) as batch_op:
+        batch_op.create_index("ix_params_key_num", ["key", "num_value", "run_id"], unique=False)
+        batch_op.create_index("ix_params_key_prefix", ["key", "value_prefix", "run_id"], unique=False)
+
     op.create_table(
         "tags",
         sa.Column("run_id", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=250), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("value_prefix", sa.String(length=100), nullable=False),
         sa.Column("num_value", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_tags_run_id_runs"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_tags")),
     )
+    with op.batch_alter_table("tags", schema=None) as batch_op:
+        batch_op.create_index("ix_tags_key_num", ["key", "num_value", "run_id"], unique=False)
+        batch_op.create_index("ix_tags_key_prefix", ["key", "value_prefix", "run_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tags", schema=None) as batch_op:
+        batch_op.drop_index("ix_tags_key_prefix")
+        batch_op.drop_index("ix_tags_key_num")
+
     op.drop_table("tags")
+    with op.batch_alter_table("params", schema=None) as batch_op:
+        batch_op.drop_index("ix_params_key_prefix")
+        batch_op.drop_index("ix_params_key_num")
+
     op.drop_table("params")
     with op.batch_alter_table("metric_blocks", schema=None) as batch_op:
         batch_op.drop_index("ix_metric_blocks_run_key")
 
     op.drop_table("metric_blocks")
+    with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
+        batch_op.drop_index("ix_latest_metrics_key_value")
+
     op.drop_table("latest_metrics")
     op.drop_table("applied_batches")
     with op.batch_alter_table("runs", schema=None) as batch_op:
