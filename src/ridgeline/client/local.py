@@ -78,7 +78,7 @@ class LocalBackend:
         limit: int,
         cursor: str | None,
     ) -> RunPage:
-        ids = [self.service.get_project_by_name(name).id for name in projects]
+        ids = self.service.project_ids(projects)
         return self.service.search_runs(ids, filter=filter, order_by=order_by, limit=limit, cursor=cursor)
 
     def metric_history(

@@ -15,7 +15,7 @@ from typing import Literal, cast
 
 from ridgeline.domain import validation as v
 from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord, RunStatus
-from ridgeline.domain.errors import Conflict, InvalidArgument, NotFound
+from ridgeline.domain.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from ridgeline.domain.filters import Field, OrderKey, format_filter, parse_filter, parse_order_by
 from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.services.names import random_run_name
@@ -59,16 +59,26 @@ class TrackingService:
             raise NotFound(f"project {name!r} does not exist", field="name")
         return project
 
+    def project_ids(self, names: list[str]) -> list[str]:
+        """Ids of the named projects (a cheap look-up, without run statistics)."""
+        ids = []
+        for name in names:
+            project = self.store.projects.find_by_name(name, stats=False)
+            if project is None:
+                raise NotFound(f"project {name!r} does not exist", field="projects")
+            ids.append(project.id)
+        return ids
+
     def ensure_project(self, name: str) -> Project:
         """The live project of that name, created on first use (the SDK's ``start_run(project=...)``)."""
         v.check_name(name, "project")
-        project = self.store.projects.find_by_name(name)
+        project = self.store.projects.find_by_name(name, stats=False)
         if project is None:
             try:
                 return self.store.projects.create(name)
-            except Exception:
+            except AlreadyExists:
                 # Another process created it between our look-up and insert.
-                project = self.store.projects.find_by_name(name)
+                project = self.store.projects.find_by_name(name, stats=False)
                 if project is None:
                     raise
         if project.deleted:
@@ -122,7 +132,7 @@ class TrackingService:
         if project_name is not None:
             project = self.ensure_project(project_name)
         elif spec.project_id is not None:
-            project = self.get_project(spec.project_id)
+            project = self.store.projects.get(spec.project_id, stats=False)
         else:
             raise InvalidArgument("a run needs a project (a name or an id)", field="project")
         if project.deleted:
@@ -186,7 +196,7 @@ class TrackingService:
         return self.store.runs.update(run_ids, deleted_at=when)
 
     def move_runs(self, run_ids: list[str], project_id: str) -> int:
-        target = self.get_project(project_id)
+        target = self.store.projects.get(project_id, stats=False)
         if target.deleted:
             raise Conflict(f"project {target.name!r} is deleted; restore it first", field="project_id")
         for run_id in run_ids:
@@ -263,7 +273,7 @@ class TrackingService:
         if not project_ids:
             raise InvalidArgument("name at least one project to search", field="project_ids")
         for project_id in project_ids:
-            self.get_project(project_id)
+            self.store.projects.get(project_id, stats=False)
         v.check_limit(limit, "limit", MAX_PAGE)
         expr = parse_filter(filter or "")
         order = parse_order_by(order_by) or [OrderKey(Field("attribute", "start_time"), descending=True)]

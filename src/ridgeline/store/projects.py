@@ -62,14 +62,16 @@ class ProjectStore:
             raise AlreadyExists(f"a project named {name!r} already exists{state}", field="name") from exc
         return self.get(values["id"])
 
-    def get(self, project_id: str) -> Project:
-        found = self._select(projects.c.id == project_id)
+    def get(self, project_id: str, *, stats: bool = True) -> Project:
+        found = self._select(projects.c.id == project_id, stats=stats)
         if not found:
             raise NotFound(f"project {project_id!r} does not exist", field="project_id")
         return found[0]
 
-    def find_by_name(self, name: str, workspace_id: str = DEFAULT_WORKSPACE_ID) -> Project | None:
-        found = self._select(projects.c.workspace_id == workspace_id, projects.c.name == name)
+    def find_by_name(
+        self, name: str, workspace_id: str = DEFAULT_WORKSPACE_ID, *, stats: bool = True
+    ) -> Project | None:
+        found = self._select(projects.c.workspace_id == workspace_id, projects.c.name == name, stats=stats)
         return found[0] if found else None
 
     def list_projects(
@@ -85,21 +87,27 @@ class ProjectStore:
             conditions.append(func.lower(text_order(self.db, projects.c.name)).like(f"%{escaped}%", escape="\\"))
         return self._select(*conditions)
 
-    def _select(self, *conditions: ColumnElement[bool]) -> list[Project]:
-        """Projects matching ``conditions``, by name, with their live run count and last activity."""
-        stats = (
+    def _select(self, *conditions: ColumnElement[bool], stats: bool = True) -> list[Project]:
+        """Projects matching ``conditions``, by name; with ``stats``, their live run count and last activity
+        (counted over the matching projects' runs only, so a look-up never scans the whole runs table)."""
+        if not stats:
+            with self.db.read() as conn:
+                rows = conn.execute(select(projects).where(*conditions).order_by(projects.c.name)).all()
+            return [_project(row) for row in rows]
+        matching = select(projects.c.id).where(*conditions)
+        stats_query = (
             select(
                 runs.c.project_id,
                 func.count().label("run_count"),
                 func.max(runs.c.updated_at).label("last_activity"),
             )
-            .where(runs.c.deleted_at.is_(None))
+            .where(runs.c.deleted_at.is_(None), runs.c.project_id.in_(matching))
             .group_by(runs.c.project_id)
             .subquery()
         )
         stmt = (
-            select(projects, stats.c.run_count, stats.c.last_activity)
-            .outerjoin(stats, stats.c.project_id == projects.c.id)
+            select(projects, stats_query.c.run_count, stats_query.c.last_activity)
+            .outerjoin(stats_query, stats_query.c.project_id == projects.c.id)
             .where(*conditions)
             .order_by(projects.c.name)
         )

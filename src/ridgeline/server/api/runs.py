@@ -54,7 +54,7 @@ def create_run(body: RunCreate, tracking: Tracking) -> JSON:
 def search_runs(body: SearchRequest, tracking: Tracking) -> JSON:
     """Runs of one or more projects matching a filter, ordered, one page at a time (see docs/search.md)."""
     ids = list(body.project_ids or [])
-    ids += [tracking.get_project_by_name(name).id for name in body.projects or []]
+    ids += tracking.project_ids(body.projects or [])
     page = tracking.search_runs(
         ids,
         filter=body.filter,
