@@ -42,5 +42,6 @@ def server(
         f"Ridgeline serving {shown_uri(settings.metadata_uri)} on http://{shown_host}:{settings.port} "
         f"(API docs: /docs)",
         highlight=False,
+        soft_wrap=True,
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False)
