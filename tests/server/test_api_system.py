@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 from api_helpers import check_response, error, ok
@@ -165,3 +166,12 @@ def test_malformed_requests_get_precise_json_errors(server: str) -> None:
         for path in ["/runs", "/projects", "/runs/search"]:
             response = http.post(f"{api}{path}", content=b"{not json", headers=json_header)
             error(response, 400, "INVALID_ARGUMENT", "body")
+
+
+def test_bundled_swagger_ui_reads_openapi_3_1() -> None:
+    """FastAPI describes the API as OpenAPI 3.1, which Swagger UI renders from version 5 on."""
+    import swagger_ui_bundle
+
+    folder = Path(swagger_ui_bundle.swagger_ui_path).name
+    major = int(folder.removeprefix("swagger-ui-").split(".")[0])
+    assert major >= 5, folder
