@@ -7,7 +7,6 @@ import getpass
 import logging
 import sys
 import time
-import weakref
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -68,6 +67,8 @@ class Run:
         self._backend = backend
         self._settings = settings
         self._finished = False
+        self._done = False
+        self._end_time: int | None = None
         self._logged_params: dict[str, str] = dict(resumed_from.params) if resumed_from else {}
         # Set when the backend was unreachable at start: the sender creates the run before its first batch.
         self._create_fields = create_fields
@@ -191,20 +192,23 @@ class Run:
         if not final.is_terminal:
             raise InvalidArgument("finish() takes FINISHED, FAILED or KILLED", field="status")
         with self._sender.lock:
-            if self._finished:
+            if self._done:
                 return
+            # Closed to logging from here on; _done only once the backend has the end state, so a finish cut
+            # short (Ctrl-C while flushing) is completed by the exit hook.
             self._finished = True
-        end = now_ms()
+            if self._end_time is None:
+                self._end_time = now_ms()
         undelivered = self._sender.close(self._settings.flush_timeout)
-        _active_runs.discard(self)
         if undelivered:
             log.error("ridgeline: run %s ended with %d metric points undelivered", self.id, undelivered)
         try:
-            self._backend.finish_run(self.id, final.value, end)
+            self._backend.finish_run(self.id, final.value, self._end_time)
         except Unavailable as exc:
             log.error("ridgeline: could not mark run %s as %s: %s", self.id, final.value, exc)
-        finally:
-            self._backend.close()
+        self._done = True
+        _active_runs.discard(self)
+        self._backend.close()
 
     @property
     def finished(self) -> bool:
@@ -216,7 +220,7 @@ class Run:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if exc_type is None:
+        if exc_type is None or (issubclass(exc_type, SystemExit) and _clean_exit(exc)):
             self.finish(RunStatus.FINISHED)
         elif issubclass(exc_type, KeyboardInterrupt):
             self.finish(RunStatus.KILLED)
@@ -224,7 +228,13 @@ class Run:
             self.finish(RunStatus.FAILED)
 
 
-_active_runs: weakref.WeakSet[Run] = weakref.WeakSet()
+def _clean_exit(exc: BaseException | None) -> bool:
+    """``sys.exit()`` / ``sys.exit(0)`` end a script successfully."""
+    return isinstance(exc, SystemExit) and exc.code in (None, 0)
+
+
+# Strong references: a run whose Run object the script dropped must still be finished at exit.
+_active_runs: set[Run] = set()
 _uncaught: list[type[BaseException]] = []
 _previous_excepthook = sys.excepthook
 

@@ -25,8 +25,11 @@ from ridgeline.domain.ids import new_id
 
 log = logging.getLogger("ridgeline")
 
-MAX_BATCH_POINTS = 250_000
+# Keep a batch to a few MB of JSON, well inside the server's 64 MiB body limit.
+MAX_BATCH_POINTS = 100_000
+MAX_BATCH_TEXT = 4_000_000
 FLUSH_AT_POINTS = 100_000
+MAX_UNEXPECTED_FAILURES = 5
 _BACKOFF_MAX_S = 5.0
 
 
@@ -38,6 +41,18 @@ class SeriesBuffer:
     values: array[float] = field(default_factory=lambda: array("d"))
     timestamps: array[int] = field(default_factory=lambda: array("q"))
     next_step: int = 0
+
+
+def _take_texts(source: dict[str, str], room: list[int]) -> dict[str, str]:
+    """Move entries out of ``source`` while their text fits in ``room[0]`` (always at least one entry)."""
+    taken: dict[str, str] = {}
+    for key in list(source):
+        size = len(key) + len(source[key])
+        if taken and size > room[0]:
+            break
+        taken[key] = source.pop(key)
+        room[0] -= size
+    return taken
 
 
 class Sender:
@@ -87,7 +102,8 @@ class Sender:
         return bool(self.pending or self.params or self.tags or self._inflight or self._ensure_run)
 
     def _take(self) -> LogBatch | None:
-        """Move up to MAX_BATCH_POINTS buffered points (and all params and tags) into a new batch.
+        """Move up to MAX_BATCH_POINTS buffered points and MAX_BATCH_TEXT characters of params and tags into a
+        new in-flight batch (inside the lock, so ``flush`` never sees the work as gone before it is sent).
 
         ``pending`` still counts the batch's points until it is delivered, so memory stays within the bound.
         """
@@ -110,8 +126,9 @@ class Sender:
                     metrics.append(MetricSeries(key, buf.steps[:taken], buf.values[:taken], buf.timestamps[:taken]))
                     del buf.steps[:taken], buf.values[:taken], buf.timestamps[:taken]
                 room -= taken
-            batch = LogBatch(new_id(), self.params, self.tags, metrics)
-            self.params, self.tags = {}, {}
+            text_room = [MAX_BATCH_TEXT]
+            batch = LogBatch(new_id(), _take_texts(self.params, text_room), _take_texts(self.tags, text_room), metrics)
+            self._inflight = batch
         return batch
 
     def _settle(self, batch: LogBatch) -> None:
@@ -126,10 +143,9 @@ class Sender:
             if self._ensure_run is not None:
                 self._ensure_run()
                 self._ensure_run = None
-            if self._inflight is None:
-                self._inflight = self._take()
-                if self._inflight is None:
-                    return True
+            if self._inflight is None and self._take() is None:
+                return True
+            assert self._inflight is not None
             conflicts = self.backend.log_batch(self.run_id, self._inflight)
         except Unavailable as exc:
             self._failures += 1
@@ -137,17 +153,14 @@ class Sender:
                 log.warning("ridgeline: tracking backend unavailable, will retry: %s", exc)
             return False
         except RidgelineError as exc:
-            if self._ensure_run is not None:
-                # The run cannot be created (say its project was deleted); batches will be refused in turn.
-                log.error("ridgeline: run %s could not be created: %s", self.run_id, exc)
-                self._ensure_run = None
-            lost = self._inflight.point_count if self._inflight else 0
-            self.dropped_points += lost
-            log.error("ridgeline: run %s: a batch of %d points was refused and dropped: %s", self.run_id, lost, exc)
-        except Exception:
+            self._drop(exc)
+        except Exception as exc:
             self._failures += 1
-            log.exception("ridgeline: unexpected error while sending run %s; will retry", self.run_id)
-            return False
+            if self._failures < MAX_UNEXPECTED_FAILURES:
+                log.exception("ridgeline: unexpected error while sending run %s; will retry", self.run_id)
+                return False
+            # The same failure again and again is no passing fault: let the rest of the run through.
+            self._drop(exc)
         else:
             for conflict in conflicts:
                 log.warning("ridgeline: run %s: %s", self.run_id, conflict.get("message", conflict))
@@ -158,6 +171,16 @@ class Sender:
             self._settle(self._inflight)
         self._inflight = None
         return True
+
+    def _drop(self, exc: Exception) -> None:
+        if self._ensure_run is not None:
+            # The run cannot be created (say its project was deleted); batches will be refused in turn.
+            log.error("ridgeline: run %s could not be created: %s", self.run_id, exc)
+            self._ensure_run = None
+            return
+        lost = self._inflight.point_count if self._inflight else 0
+        self.dropped_points += lost
+        log.error("ridgeline: run %s: a batch of %d points was refused and dropped: %s", self.run_id, lost, exc)
 
     def _loop(self) -> None:
         while True:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 
 class RunStatus(enum.StrEnum):
@@ -17,13 +16,6 @@ class RunStatus(enum.StrEnum):
     @property
     def is_terminal(self) -> bool:
         return self is not RunStatus.RUNNING
-
-
-@dataclass(frozen=True, slots=True)
-class Workspace:
-    id: str
-    name: str
-    created_at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +145,3 @@ class RunPage:
 
     def __getitem__(self, index: int) -> RunRecord:
         return self.runs[index]
-
-
-JSONDict = dict[str, Any]

@@ -6,7 +6,6 @@ part of a batch was wrong.
 
 from __future__ import annotations
 
-import math
 import numbers
 import re
 import unicodedata
@@ -70,6 +69,18 @@ def check_text(value: object, field: str, max_length: int) -> str:
         raise InvalidArgument(f"{field} is {len(text)} characters long; the limit is {max_length}", field=field)
     if "\x00" in text:
         raise InvalidArgument(f"{field} must not contain NUL characters", field=field)
+    return check_encodable(text, field)
+
+
+def check_encodable(text: str, field: str) -> str:
+    """Text that UTF-8 can carry: lone surrogates (from decoding odd file names) cannot be stored or sent."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidArgument(
+                f"{field} holds a character that is not valid Unicode text at position {exc.start}", field=field
+            ) from None
     return text
 
 
@@ -122,7 +133,3 @@ def check_limit(value: int, field: str = "limit", maximum: int = 10_000) -> int:
     if not 1 <= value <= maximum:
         raise InvalidArgument(f"{field} must be between 1 and {maximum}, got {value}", field=field)
     return value
-
-
-def is_finite(value: float) -> bool:
-    return math.isfinite(value)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from ridgeline.domain.errors import InvalidArgument
 
@@ -27,9 +26,6 @@ LOCAL_USER = Principal(name="local", local=True)
 def authenticate(request: Request) -> Principal:
     request.state.principal = LOCAL_USER
     return LOCAL_USER
-
-
-CurrentUser = Annotated[Principal, Depends(authenticate)]
 
 
 def is_loopback(host: str) -> bool:

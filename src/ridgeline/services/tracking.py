@@ -11,19 +11,19 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import cast
 
 from ridgeline.domain import validation as v
 from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord, RunStatus
 from ridgeline.domain.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from ridgeline.domain.filters import Field, OrderKey, format_filter, parse_filter, parse_order_by
 from ridgeline.domain.ids import new_id, now_ms
+from ridgeline.services.downsample import DownsampleMethod, downsample
 from ridgeline.services.names import random_run_name
 from ridgeline.store.metadata import MetadataStore
 from ridgeline.store.runs import BatchOutcome
 
 MAX_PAGE = 1000
-DownsampleMethod = Literal["minmax", "lttb"]
 
 
 @dataclass(frozen=True)
@@ -246,8 +246,6 @@ class TrackingService:
         total = len(series)
         downsampled = points is not None and total > points
         if downsampled and points is not None:
-            from ridgeline.services.downsample import downsample
-
             series = series.take(downsample(series.steps, series.values, points, method))
         # numpy arrays stand in for the sequences: the HTTP layer serialises them without a Python loop.
         return MetricHistory(
