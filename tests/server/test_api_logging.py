@@ -148,8 +148,9 @@ def test_param_conflict_is_reported_and_the_rest_still_lands(client: httpx.Clien
     assert history(client, run_id, "loss")["values"] == [1.0, 0.5]
 
 
-def _bad_batches() -> list[tuple[str, dict[str, Any], str]]:
-    """(what, batch body without batch_id, the error field the server must name)."""
+def _bad_items() -> list[tuple[str, dict[str, Any], str]]:
+    """(what, batch body without batch_id, the error field the server must name) for batches whose shape is
+    sound but which hold a bad item: the item is set aside and the rest is applied."""
     good = series("good", [1.0, 2.0])
     big = 2**63
     return [
@@ -197,9 +198,7 @@ def _bad_batches() -> list[tuple[str, dict[str, Any], str]]:
             "metrics[1]",
         ),
         ("series that is not an object", {"metrics": [good, [1, 2]]}, "metrics[1]"),
-        ("metrics that is not a list", {"metrics": {"loss": [1.0]}}, "metrics"),
         ("values that is not a list", {"metrics": [{**good, "values": 1.0}]}, "metrics[0].values"),
-        ("unknown top-level field", {"metrics": [good], "metric": []}, "metric"),
         ("param value over 6000 characters", {"params": {"ok": "1", "KEY": "x" * 6001}}, "params.KEY"),
         ("param value that is an object", {"params": {"nested": {"a": 1}}}, "params.nested"),
         ("param value that is null", {"params": {"none": None}}, "params.none"),
@@ -208,45 +207,65 @@ def _bad_batches() -> list[tuple[str, dict[str, Any], str]]:
     ]
 
 
-def test_invalid_batches_name_the_field_and_apply_nothing(client: httpx.Client) -> None:
+def test_a_bad_item_is_named_and_the_rest_of_the_batch_lands(client: httpx.Client) -> None:
+    for what, body, field in _bad_items():
+        run_id = make_run(client)["id"]
+        extras: dict[str, Any] = {"params": {"seed": "1"}, "tags": {"note": "x"}}
+        metrics = [*body.get("metrics", []), series("kept", [5.0])]
+        full = {**extras, **body, "batch_id": new_batch_id(), "metrics": metrics}
+        full["params"] = (
+            {**extras["params"], **body["params"]}
+            if isinstance(body.get("params"), dict)
+            else body.get("params", extras["params"])
+        )
+        failed = error(client.post(f"/runs/{run_id}/batches", json=full), 400, "INVALID_ARGUMENT", field)
+        assert "the rest of the batch was applied" in failed["message"], what
+        assert failed["details"]["applied"] is True, what
+        assert failed["details"]["rejected"][0]["field"] == field, what
+        run = get_run(client, run_id)
+        assert run["metrics"]["kept"]["value"] == 5.0, what
+        assert run["tags"].get("note") == "x" or field.startswith("tags"), what
+        if isinstance(body.get("params"), dict) or "params" not in body:
+            assert run["params"].get("seed") == "1", what
+
+
+def test_a_bad_point_costs_only_that_point(client: httpx.Client) -> None:
+    run_id = make_run(client)["id"]
+    body = {
+        "batch_id": new_batch_id(),
+        "metrics": [series("loss", [1.0, "abc", 3.0], steps=[0, 1, 2], timestamps=[T0, T0, T0])],
+    }
+    failed = error(client.post(f"/runs/{run_id}/batches", json=body), 400, "INVALID_ARGUMENT", "metrics[0].values[1]")
+    assert [item["field"] for item in failed["details"]["rejected"]] == ["metrics[0].values[1]"]
+    assert history(client, run_id, "loss")["steps"] == [0, 2]
+    # The batch id is used up: sending the same batch again applies nothing twice.
+    again = error(client.post(f"/runs/{run_id}/batches", json=body), 400, "INVALID_ARGUMENT")
+    assert again["details"]["applied"] is False
+    assert history(client, run_id, "loss")["total"] == 2
+
+
+def test_malformed_batches_are_refused_whole(client: httpx.Client) -> None:
     run_id = make_run(client)["id"]
     path = f"/runs/{run_id}/batches"
-    valid_extras: dict[str, Any] = {"params": {"seed": "1"}, "tags": {"note": "x"}}
-    refused_ids = []
-    for what, body, field in _bad_batches():
-        refused_ids.append(new_batch_id())
-        full = {**valid_extras, "batch_id": refused_ids[-1], **body}
-        failed = error(client.post(path, json=full), 400, "INVALID_ARGUMENT", field)
-        assert failed["message"], what
-    # Batch ids are checked as well.
-    good_metrics = [series("loss", [1.0])]
+    good = series("good", [1.0, 2.0])
+    for body, field in [
+        ({"metrics": {"loss": [1.0]}, "params": {"seed": "1"}}, "metrics"),
+        ({"metrics": [good], "metric": [], "params": {"seed": "1"}}, "metric"),
+    ]:
+        error(client.post(path, json={"batch_id": new_batch_id(), **body}), 400, "INVALID_ARGUMENT", field)
+    good_metrics = [good]
     error(client.post(path, json={"metrics": good_metrics}), 400, "INVALID_ARGUMENT", "batch_id")
     error(client.post(path, json={"batch_id": "short", "metrics": good_metrics}), 400, "INVALID_ARGUMENT", "batch_id")
     error(client.post(path, json={"batch_id": "b" * 65, "metrics": good_metrics}), 400, "INVALID_ARGUMENT", "batch_id")
     error(client.post(path, json={"batch_id": "has space1", "metrics": good_metrics}), 400, "INVALID_ARGUMENT")
     error(client.post(path, json={"batch_id": 12345678, "metrics": good_metrics}), 400, "INVALID_ARGUMENT", "batch_id")
-    # Bodies that are not a batch at all.
     headers = {"content-type": "application/json"}
     error(client.post(path, content=b"not json", headers=headers), 400, "INVALID_ARGUMENT", "body")
     error(client.post(path, content=b"", headers=headers), 400, "INVALID_ARGUMENT", "body")
     error(client.post(path, json=[{"batch_id": new_batch_id()}]), 400, "INVALID_ARGUMENT", "body")
-
-    # Nothing of any refused batch was applied.
     untouched = get_run(client, run_id)
     assert (untouched["params"], untouched["tags"], untouched["metrics"]) == ({}, {}, {})
-    assert ok(client.get(f"/runs/{run_id}/metrics")) == {"keys": []}
     assert history(client, run_id, "good")["total"] == 0
-    # A refused batch id is not used up: the corrected batch goes through under it, once.
-    fixed = {**valid_extras, "batch_id": refused_ids[0], "metrics": [series("good", [1.0, 2.0])]}
-    assert ok(client.post(path, json=fixed))["applied"] is True
-    assert ok(client.post(path, json=fixed))["applied"] is False
-    run = get_run(client, run_id)
-    assert run["params"] == {"seed": "1"}
-    assert run["tags"] == {"note": "x"}
-    assert set(run["metrics"]) == {"good"}
-    assert ok(client.get(f"/runs/{run_id}/metrics")) == {"keys": ["good"]}
-    assert history(client, run_id, "loss")["total"] == 0
-    assert history(client, run_id, "good")["total"] == 2
 
 
 def test_history_is_ordered_by_step_across_batches(client: httpx.Client) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -158,8 +159,17 @@ def test_malformed_requests_get_precise_json_errors(server: str) -> None:
         # Deeply nested or very long filters.
         deep = "(" * 5000 + "metrics.a > 1" + ")" * 5000
         error(http.post(f"{api}/runs/search", json={"projects": ["p"], "filter": deep}), 400, "INVALID_ARGUMENT")
-        long_or = " or ".join(f"params.p{i} = 'v'" for i in range(300))
+        long_or = " or ".join(f"params.p{i} = 'v'" for i in range(200))
         ok(http.post(f"{api}/runs/search", json={"projects": ["p"], "filter": long_or}))
+        too_long = " or ".join(f"params.p{i} = 'v'" for i in range(201))
+        error(http.post(f"{api}/runs/search", json={"projects": ["p"], "filter": too_long}), 400, "INVALID_ARGUMENT")
+        many_keys = [f"metrics.m{i}" for i in range(11)]
+        error(
+            http.post(f"{api}/runs/search", json={"projects": ["p"], "order_by": many_keys}),
+            400,
+            "INVALID_ARGUMENT",
+            "order_by",
+        )
         # A 500 would also fail here through check_response; the run is intact afterwards.
         assert ok(http.get(f"{api}/runs/{run_id}"))["id"] == run_id
         # A body that is not JSON at all names the body, as the batch endpoint does (not a character offset).
@@ -175,3 +185,20 @@ def test_bundled_swagger_ui_reads_openapi_3_1() -> None:
     folder = Path(swagger_ui_bundle.swagger_ui_path).name
     major = int(folder.removeprefix("swagger-ui-").split(".")[0])
     assert major >= 5, folder
+
+
+def test_oversized_bodies_are_refused_with_413_before_being_buffered(server: str) -> None:
+    from ridgeline.server.limits import MAX_REQUEST_BYTES
+
+    chunk = b" " * (1024 * 1024)
+
+    def stream() -> Iterator[bytes]:
+        for _ in range(MAX_REQUEST_BYTES // len(chunk) + 2):
+            yield chunk
+
+    with httpx.Client(base_url=server, timeout=60) as http:
+        headers = {"content-type": "application/json"}
+        refused = http.post("/api/v1/projects", content=stream(), headers=headers)
+        assert refused.status_code == 413
+        assert refused.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+        assert http.get("/healthz").status_code == 200

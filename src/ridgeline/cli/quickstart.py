@@ -147,7 +147,7 @@ def quickstart(
             count = populate(target)
             console.print(f"Logged {count} runs to {shown_uri(target)} in {time.perf_counter() - started:.1f}s.")
     base = f"http://127.0.0.1:{settings.port}"
-    tracking = "" if home is None and settings.backend_uri is None else f" --tracking-uri {target}"
+    tracking = "" if home is None and settings.backend_uri is None else f" --tracking-uri {shown_uri(target)}"
     console.print(
         "Try, in another terminal:\n"
         f"  {_own_command()} runs list -p quickstart-wine -o 'metrics.accuracy desc' -c metrics.accuracy"

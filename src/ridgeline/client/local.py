@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 
+from ridgeline.domain import columns
 from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord
 from ridgeline.services.tracking import RunSpec, TrackingService
 from ridgeline.store.metadata import MetadataStore
@@ -22,7 +23,6 @@ def _shared_store(uri: str) -> MetadataStore:
         store = _stores.get(uri)
         if store is None:
             store = _stores[uri] = MetadataStore(uri)
-            store.refresh_statistics()
         return store
 
 
@@ -84,7 +84,8 @@ class LocalBackend:
     def metric_history(
         self, run_id: str, key: str, min_step: int | None, max_step: int | None, points: int | None
     ) -> MetricHistory:
-        return self.service.metric_history(run_id, key, min_step=min_step, max_step=max_step, points=points)
+        history = self.service.metric_history(run_id, key, min_step=min_step, max_step=max_step, points=points)
+        return columns.as_arrays(history)
 
     def close(self) -> None:
         """Stores are shared per process and closed at exit; nothing to release per client."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from array import array
+from typing import Any
 
 from ridgeline.domain.entities import MetricHistory
 from ridgeline.domain.errors import InvalidArgument
@@ -26,6 +27,26 @@ def encode_header(history: MetricHistory) -> bytes:
         "count": len(history),
     }
     return json.dumps(header, separators=(",", ":")).encode() + b"\n"
+
+
+def _column(code: str, data: Any) -> array[Any]:
+    column = array(code)
+    column.frombytes(memoryview(data).cast("B"))
+    return column
+
+
+def as_arrays(history: MetricHistory) -> MetricHistory:
+    """The same history with ``array.array`` columns, as the HTTP client returns it, so callers see one type
+    whichever backend answered. The columns must be contiguous native-endian buffers (numpy arrays are)."""
+    return MetricHistory(
+        history.run_id,
+        history.key,
+        _column("q", history.steps),
+        _column("d", history.values),
+        _column("q", history.timestamps),
+        history.total,
+        history.downsampled,
+    )
 
 
 def decode(body: bytes) -> MetricHistory:

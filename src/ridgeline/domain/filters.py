@@ -126,6 +126,9 @@ COMPARATORS: dict[CompareOp, Callable[[Any, Any], Any]] = {
 
 # Nesting is bounded so that a hostile filter gets a FilterError rather than a RecursionError (an HTTP 500).
 _MAX_DEPTH = 100
+MAX_FILTER_LENGTH = 10_000
+MAX_PREDICATES = 200
+MAX_ORDER_KEYS = 10
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_\-./:]+")
@@ -536,12 +539,23 @@ def _describe(target: Field) -> str:
 
 
 def parse_filter(text: str) -> Expr | None:
-    """Parse a filter; None for empty or whitespace-only text. Raises FilterError (field "filter")."""
+    """Parse a filter; None for empty or whitespace-only text. Raises FilterError (field "filter").
+
+    Size is bounded (MAX_FILTER_LENGTH characters, MAX_PREDICATES comparisons) so that no filter can exceed
+    what the SQL backends accept.
+    """
+    if len(text) > MAX_FILTER_LENGTH:
+        raise FilterError(
+            f"Invalid filter: {len(text)} characters long; the limit is {MAX_FILTER_LENGTH}", position=MAX_FILTER_LENGTH
+        )
     parser = _Parser(text, "filter")
     if parser.peek().kind == "end":
         return None
     expr = parser.parse_or()
     parser.expect("end", "expected 'and', 'or' or the end of the filter")
+    predicates = sum(1 for _ in iter_fields(expr))
+    if predicates > MAX_PREDICATES:
+        raise FilterError(f"Invalid filter: {predicates} comparisons; the limit is {MAX_PREDICATES}", position=0)
     return expr
 
 
@@ -557,6 +571,10 @@ def parse_order_by(text: str | list[str] | None) -> list[OrderKey]:
         parser = _Parser(clause, "order_by")
         if parser.peek().kind != "end":
             keys.extend(parser.parse_order_keys())
+    if len(keys) > MAX_ORDER_KEYS:
+        raise FilterError(
+            f"Invalid order_by: {len(keys)} keys; the limit is {MAX_ORDER_KEYS}", position=0, field="order_by"
+        )
     return keys
 
 

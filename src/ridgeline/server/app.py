@@ -17,6 +17,7 @@ from ridgeline.server.api import logging as logging_api
 from ridgeline.server.api import projects, runs, system
 from ridgeline.server.auth import authenticate
 from ridgeline.server.errors import install_error_handlers
+from ridgeline.server.limits import BodyLimit
 from ridgeline.services.tracking import TrackingService
 from ridgeline.store.metadata import MetadataStore
 
@@ -73,4 +74,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(system.router, dependencies=[Depends(authenticate)])
     app.mount("/docs/assets", StaticFiles(directory=_swagger_assets()), name="docs-assets")
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     return app

@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException
 
 from ridgeline.domain.errors import RidgelineError
@@ -70,6 +72,11 @@ async def _http_error(request: Request, exc: Exception) -> JSON:
     return error_response(exc.status_code, code, message)
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSON:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(503, "UNAVAILABLE", "the metadata database is unavailable; try again shortly")
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSON:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "INTERNAL", "internal server error; the server log has the details")
@@ -79,4 +86,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RidgelineError, _ridgeline_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    # Third-party failures that mean "the database is down or busy", translated at the boundary.
+    for database_error in (OperationalError, InterfaceError, SQLAlchemyTimeoutError):
+        app.add_exception_handler(database_error, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -108,11 +108,19 @@ class TrackingService:
 
     # runs ---------------------------------------------------------------------------------------------------
 
-    def create_run(self, spec: RunSpec, *, project_name: str | None = None) -> RunRecord:
+    def create_run(
+        self,
+        spec: RunSpec,
+        *,
+        project_name: str | None = None,
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> RunRecord:
         """Create a run; creating again with the same client-made id returns the existing run (safe retries).
 
         With ``project_name`` the project is found or created by name, once everything else has been checked,
-        so a refused request never leaves a new project behind.
+        so a refused request never leaves a new project behind. ``params`` and ``tags`` (already checked) are
+        written in the same transaction as the run.
         """
         run_id = v.check_id(spec.run_id, "run_id") if spec.run_id is not None else new_id()
         values = {
@@ -138,7 +146,7 @@ class TrackingService:
         if project.deleted:
             raise Conflict(f"project {project.name!r} is deleted; restore it first", field="project_id")
         values["project_id"] = project.id
-        self.store.runs.create(values)
+        self.store.runs.create(values, params or {}, tags or {})
         run = self.store.runs.get(run_id)
         if run.project_id != project.id:
             raise Conflict(f"run {run_id!r} already exists in another project", field="run_id")
@@ -210,7 +218,8 @@ class TrackingService:
     # logging ------------------------------------------------------------------------------------------------
 
     def log_batch(self, run_id: str, batch: LogBatch) -> BatchOutcome:
-        """Apply a batch once. Callers validate with ``validate_batch`` (the wire schema does it for HTTP)."""
+        """Apply a batch once. Its contents are already checked: by ``parse_batch`` for HTTP, by the SDK's
+        logging calls for the embedded backend."""
         v.check_id(run_id, "run_id")
         v.check_batch_id(batch.batch_id)
         return self.store.runs.log_batch(run_id, batch)
@@ -273,7 +282,7 @@ class TrackingService:
         for project_id in project_ids:
             self.store.projects.get(project_id, stats=False)
         v.check_limit(limit, "limit", MAX_PAGE)
-        expr = parse_filter(filter or "")
+        expr = parse_filter(v.check_encodable(filter or "", "filter"))
         order = parse_order_by(order_by) or [OrderKey(Field("attribute", "start_time"), descending=True)]
         fingerprint = _fingerprint(project_ids, format_filter(expr) if expr else "", order, deleted)
         offset = _decode_cursor(cursor, fingerprint) if cursor else 0

@@ -51,6 +51,9 @@ class Database:
 
     def __init__(self, uri: str) -> None:
         url = make_url(uri)
+        if url.get_backend_name() == "postgres":
+            # The common short form (Heroku, many PaaS) of postgresql://.
+            url = url.set(drivername="postgresql+psycopg")
         self.uri = uri
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":

@@ -68,6 +68,13 @@ def _migration_lock(database: Database) -> Iterator[Connection]:
             connection.commit()
 
 
+def _new_sqlite_file(database: Database) -> bool:
+    if not database.is_sqlite:
+        return False
+    path = database.engine.url.database
+    return not path or path == ":memory:" or not os.path.exists(path) or os.path.getsize(path) == 0
+
+
 def upgrade(database: Database, target: str = "head") -> bool:
     """Bring the schema to ``target``; returns True when a migration ran.
 
@@ -75,9 +82,9 @@ def upgrade(database: Database, target: str = "head") -> bool:
     checks the revision again once it holds the lock.
     """
     try:
-        if target == "head" and not database.is_sqlite:
-            # Fast path: an up-to-date PostgreSQL database needs no lock. (SQLite always takes its file lock:
-            # even a first read can collide with another process switching a new file to WAL.)
+        if target == "head" and not _new_sqlite_file(database):
+            # Fast path: an up-to-date database needs no lock and no write. (A brand-new SQLite file goes
+            # straight to the lock: a first read could collide with another process switching it to WAL.)
             with database.read() as connection:
                 if current_revision(connection) == HEAD_REVISION:
                     return False

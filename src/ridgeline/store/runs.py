@@ -66,14 +66,19 @@ class RunStore:
         self.metrics = metrics
         self.filters = FilterCompiler(database)
 
-    def create(self, values: dict[str, Any]) -> bool:
-        """Insert a run unless its id exists already; returns True when it was created."""
+    def create(self, values: dict[str, Any], params: dict[str, str], tags: dict[str, str]) -> bool:
+        """Insert a run with its first params and tags, unless its id exists already (then nothing changes);
+        returns True when it was created."""
         now = now_ms()
         row = {"end_time": None, "deleted_at": None, "updated_at": now, **values}
         with self.db.write() as conn:
             # RETURNING, not rowcount: rowcount of INSERT … ON CONFLICT is unreliable across drivers.
             inserted = conn.execute(upsert(self.db, runs).values(**row).on_conflict_do_nothing().returning(runs.c.id))
-            return inserted.first() is not None
+            if inserted.first() is None:
+                return False
+            self._log_params(conn, values["id"], params)
+            self._log_tags(conn, values["id"], tags.items())
+            return True
 
     def get(self, run_id: str) -> RunRecord:
         with self.db.read() as conn:

@@ -10,16 +10,14 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ridgeline.domain import columns
-from ridgeline.domain.errors import InvalidArgument, PayloadTooLarge
+from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.wire import encode_value
 from ridgeline.server.deps import Tracking
 from ridgeline.server.responses import JSON
 from ridgeline.server.schemas import BatchIn, BatchOut, HistoryOut
-from ridgeline.services.batches import parse_batch
+from ridgeline.services.batches import ParsedBatch, parse_batch
 
 router = APIRouter(prefix="/runs/{run_id}", tags=["logging"])
-
-MAX_BATCH_BYTES = 64 * 1024 * 1024
 
 
 @router.post(
@@ -35,19 +33,31 @@ MAX_BATCH_BYTES = 64 * 1024 * 1024
 async def log_batch(run_id: str, request: Request, tracking: Tracking) -> JSON:
     """Log params, tags and metric series together. A batch id seen before is acknowledged and not applied again.
 
-    Every field is checked before anything is written: a bad field is named in the error and the batch is
-    not applied at all, so fixing and resending it is safe.
+    A malformed batch (not an object, bad batch_id, unknown fields) is refused whole. Otherwise bad items (a
+    point, a param, a tag, a series with a bad key) are set aside and everything else is applied; the answer is
+    then 400 naming the first bad field, with every rejected item and the outcome in `error.details`.
     """
     body = await request.body()
-    if len(body) > MAX_BATCH_BYTES:
-        raise PayloadTooLarge(f"batch body is {len(body)} bytes; the limit is {MAX_BATCH_BYTES}", field="body")
+    parsed = await run_in_threadpool(_parse, body)
+    outcome = await run_in_threadpool(tracking.log_batch, run_id, parsed.batch)
+    if parsed.rejected:
+        first = parsed.rejected[0]
+        more = f" (and {len(parsed.rejected) - 1} more)" if len(parsed.rejected) > 1 else ""
+        raise InvalidArgument(
+            f"{first['message']}{more}; the rest of the batch was applied",
+            field=first["field"],
+            details={"rejected": parsed.rejected, "applied": outcome.applied, "conflicts": outcome.conflicts},
+        )
+    return JSON({"applied": outcome.applied, "conflicts": outcome.conflicts})
+
+
+def _parse(body: bytes) -> ParsedBatch:
+    """Decode and check a batch body (in a worker thread: a large body must not stall the event loop)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidArgument(f"body is not valid JSON: {exc}", field="body") from None
-    batch = parse_batch(data)
-    outcome = await run_in_threadpool(tracking.log_batch, run_id, batch)
-    return JSON({"applied": outcome.applied, "conflicts": outcome.conflicts})
+    return parse_batch(data)
 
 
 @router.delete("/tags")

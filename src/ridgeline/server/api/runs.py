@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ridgeline.domain.entities import LogBatch
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.wire import run_to_json
 from ridgeline.server.deps import Tracking
@@ -40,13 +39,12 @@ def create_run(body: RunCreate, tracking: Tracking) -> JSON:
         notes=body.notes,
         parent_run_id=body.parent_run_id,
     )
-    if body.params or body.tags:
-        # Checked before the run exists, so a bad param never leaves a half-made run behind.
-        initial = parse_batch({"batch_id": "create-0000", "params": body.params, "tags": body.tags})
-    run = tracking.create_run(spec, project_name=body.project)
-    if body.params or body.tags:
-        tracking.log_batch(run.id, LogBatch(f"create-{run.id}", initial.params, initial.tags))
-        run = tracking.get_run(run.id)
+    # Checked whole before anything is written: a refused creation leaves no run and no project behind.
+    initial = parse_batch({"batch_id": "run-create", "params": body.params, "tags": body.tags})
+    if initial.rejected:
+        first = initial.rejected[0]
+        raise InvalidArgument(first["message"], field=first["field"], details={"rejected": initial.rejected})
+    run = tracking.create_run(spec, project_name=body.project, params=initial.batch.params, tags=initial.batch.tags)
     return JSON(run_to_json(run), status_code=201)
 
 
