@@ -15,7 +15,7 @@ from ridgeline.domain.entities import LogBatch, MetricSeries
 from ridgeline.domain.ids import new_id
 from ridgeline.services.tracking import RunSpec, TrackingService
 from ridgeline.store.metadata import MetadataStore
-from ridgeline.store.metrics import BLOCK_MAX, TAIL_FILL_BELOW, SeriesArrays
+from ridgeline.store.metrics import BLOCK_MAX, FAN_IN, SeriesArrays
 from ridgeline.store.runs import BatchOutcome
 from ridgeline.store.schema import latest_metrics, metric_blocks
 
@@ -109,8 +109,8 @@ def test_ten_thousand_single_point_appends_leave_few_blocks(tmp_path: Path) -> N
         run_id = TrackingService(store).create_run(RunSpec(project_id=project.id)).id
         count = 10_000
         _append_one_at_a_time(store, run_id, "live", range(count))
-        sizes = _block_sizes(store, run_id, "live")
-        assert sizes == [TAIL_FILL_BELOW, TAIL_FILL_BELOW, count - 2 * TAIL_FILL_BELOW]
+        # 10,000 = 9 x 1024 + 24 x 32 + 16: every full group of FAN_IN blocks of a size class was merged.
+        assert _block_sizes(store, run_id, "live") == [1024] * 9 + [32] * 24 + [1] * 16
         history = store.metrics.history(run_id, "live")
         assert history.steps.tolist() == list(range(count))
         assert history.values.tolist() == [step / 10 for step in range(count)]
@@ -120,17 +120,16 @@ def test_ten_thousand_single_point_appends_leave_few_blocks(tmp_path: Path) -> N
         store.close()
 
 
-def test_single_point_appends_top_up_the_newest_block(store: MetadataStore, make_run: MakeRun) -> None:
+def test_small_blocks_merge_in_groups_of_one_size_class(store: MetadataStore, make_run: MakeRun) -> None:
     run_id = make_run()
-    # A block just short of the top-up limit takes single points until it reaches it; then a new block starts
-    # and takes the following points.
     with store.database.write() as conn:
-        steps = np.arange(TAIL_FILL_BELOW - 3, dtype=np.int64)
+        steps = np.arange(5000, dtype=np.int64)
         store.metrics.append(conn, run_id, "live", SeriesArrays(steps, steps / 10, steps + 5000))
-    _append_one_at_a_time(store, run_id, "live", range(TAIL_FILL_BELOW - 3, TAIL_FILL_BELOW + 400))
-    assert _block_sizes(store, run_id, "live") == [TAIL_FILL_BELOW, 400]
+    # A large block is never merged; single points gather beside it and merge FAN_IN at a time.
+    _append_one_at_a_time(store, run_id, "live", range(5000, 5000 + FAN_IN + 3))
+    assert _block_sizes(store, run_id, "live") == [5000, FAN_IN, 1, 1, 1]
     history = store.metrics.history(run_id, "live")
-    count = TAIL_FILL_BELOW + 400
+    count = 5000 + FAN_IN + 3
     assert history.steps.tolist() == list(range(count))
     assert history.values.tolist() == [step / 10 for step in range(count)]
     assert _latest_row(store, run_id, "live") == ((count - 1) / 10, count - 1, 5000 + count - 1, count)
@@ -143,7 +142,7 @@ def test_single_point_batches_keep_few_blocks(
     run_id = make_run()
     for step in range(300):
         log_points(run_id, "live", [step])
-    assert _block_sizes(store, run_id, "live") == [300]
+    assert _block_sizes(store, run_id, "live") == [32] * 9 + [1] * 12
     assert _history(tracking, run_id, "live")[0] == list(range(300))
 
 
@@ -159,30 +158,15 @@ def test_large_append_is_split_at_block_max(store: MetadataStore, make_run: Make
     np.testing.assert_array_equal(history.timestamps, steps + 1)
 
 
-def test_large_append_first_fills_a_small_tail_up_to_block_max(
-    store: MetadataStore, make_run: MakeRun, log_points: LogPoints
-) -> None:
+def test_appends_never_rewrite_existing_blocks(store: MetadataStore, make_run: MakeRun, log_points: LogPoints) -> None:
     run_id = make_run()
     log_points(run_id, "big", range(10))
     log_points(run_id, "big", range(10, 10 + BLOCK_MAX + 5))
-    sizes = _block_sizes(store, run_id, "big")
-    assert sizes == [BLOCK_MAX, 15]
-    assert all(size <= BLOCK_MAX for size in sizes)
+    assert _block_sizes(store, run_id, "big") == [10, BLOCK_MAX, 5]
     history = store.metrics.history(run_id, "big")
     np.testing.assert_array_equal(history.steps, np.arange(BLOCK_MAX + 15))
-    # A full tail is never topped up again.
     log_points(run_id, "big", [BLOCK_MAX + 15])
-    assert _block_sizes(store, run_id, "big") == [BLOCK_MAX, 16]
-
-
-def test_a_block_past_the_top_up_size_is_left_alone(
-    store: MetadataStore, make_run: MakeRun, log_points: LogPoints
-) -> None:
-    run_id = make_run()
-    log_points(run_id, "k", range(TAIL_FILL_BELOW))
-    log_points(run_id, "k", [TAIL_FILL_BELOW])
-    log_points(run_id, "k", [TAIL_FILL_BELOW + 1])
-    assert _block_sizes(store, run_id, "k") == [TAIL_FILL_BELOW, 2]
+    assert _block_sizes(store, run_id, "big") == [10, BLOCK_MAX, 5, 1]
 
 
 def _edge_ranges(edges: list[int]) -> list[tuple[int | None, int | None]]:
@@ -197,7 +181,7 @@ def test_step_ranges_are_exact_at_block_edges(
     store: MetadataStore, tracking: TrackingService, make_run: MakeRun, log_points: LogPoints, shuffled: bool
 ) -> None:
     run_id = make_run()
-    size = TAIL_FILL_BELOW + 4  # each batch opens its own block
+    size = 1000  # each batch is its own block
     chunks = [list(range(start, start + size)) for start in range(0, 3 * size, size)]
     if shuffled:
         # Blocks that overlap and are unsorted inside, with a duplicate step on an edge.

@@ -1,8 +1,11 @@
 """Metric points in columnar blocks, and the latest value per key.
 
-A block holds up to ``BLOCK_MAX`` points of one (run, key) as three little-endian arrays. New points first
-fill the newest block while it is small (so live logging of one point at a time does not leave a trail of
-tiny blocks), then open new blocks. Reading a history is a handful of blob reads and ``np.frombuffer``.
+A block holds up to ``BLOCK_MAX`` points of one (run, key) as three little-endian arrays. Every append
+writes new blocks and never rewrites old ones; small blocks are then merged the way a log-structured merge
+tree does it: once the newest ``FAN_IN`` blocks are all of one size class, they become one block of the next
+class. Live logging of one point per batch thus rewrites each point about three times in all (instead of
+once per batch), and a key never holds more than about a hundred blocks below ``BLOCK_MAX / 2``. Reading a
+history is a handful of blob reads and ``np.frombuffer``.
 """
 
 from __future__ import annotations
@@ -22,9 +25,15 @@ from ridgeline.store.schema import latest_metrics, metric_blocks
 from ridgeline.store.sql import upsert
 
 BLOCK_MAX = 65_536
-# A newest block below this size is topped up instead of starting a new one; small enough that the
-# rewrite this costs stays cheap.
-TAIL_FILL_BELOW = 4_096
+FAN_IN = 32
+# Size classes: 1-31 points, 32-1023, 1024-32767; blocks of 32768 points and more are left as they are.
+_CLASS_BITS = 5
+_LARGEST_CLASS = 3
+
+
+def _size_class(points: int) -> int:
+    return min((points.bit_length() - 1) // _CLASS_BITS, _LARGEST_CLASS)
+
 
 INT64 = np.dtype("<i8")
 FLOAT64 = np.dtype("<f8")
@@ -64,17 +73,50 @@ class MetricStore:
         self.db = database
 
     def append(self, conn: Connection, run_id: str, key: str, points: SeriesArrays) -> None:
-        """Add points to the blocks of (run, key) and fold them into the latest value, in ``conn``'s transaction."""
+        """Add points to the blocks of (run, key) and fold them into the latest value, in ``conn``'s transaction.
+
+        Callers serialise writers of one run (SQLite's write lock, the run row lock on PostgreSQL), so the
+        merge below never races another append to the same key.
+        """
         if len(points) == 0:
             return
-        start = self._top_up_tail(conn, run_id, key, points)
-        rows = []
-        for offset in range(start, len(points), BLOCK_MAX):
-            chunk = points.take(slice(offset, offset + BLOCK_MAX))
-            rows.append(self._block_row(run_id, key, chunk))
-        if rows:
-            conn.execute(metric_blocks.insert(), rows)
+        self._insert_blocks(conn, run_id, key, points)
+        while self._merge_newest(conn, run_id, key):
+            pass
         self._update_latest(conn, run_id, key, points)
+
+    def _insert_blocks(self, conn: Connection, run_id: str, key: str, points: SeriesArrays) -> None:
+        rows = [
+            self._block_row(run_id, key, points.take(slice(offset, offset + BLOCK_MAX)))
+            for offset in range(0, len(points), BLOCK_MAX)
+        ]
+        conn.execute(metric_blocks.insert(), rows)
+
+    def _merge_newest(self, conn: Connection, run_id: str, key: str) -> bool:
+        """Merge the newest FAN_IN blocks when they share a mergeable size class; True when it merged."""
+        newest = conn.execute(
+            select(metric_blocks.c.id, metric_blocks.c.point_count)
+            .where(metric_blocks.c.run_id == run_id, metric_blocks.c.key == key)
+            .order_by(metric_blocks.c.id.desc())
+            .limit(FAN_IN)
+        ).all()
+        classes = {_size_class(int(block.point_count)) for block in newest}
+        if len(newest) < FAN_IN or len(classes) != 1 or classes.pop() >= _LARGEST_CLASS:
+            return False
+        ids = [block.id for block in newest]
+        blocks = conn.execute(
+            select(metric_blocks.c.steps, metric_blocks.c["values"], metric_blocks.c.timestamps)
+            .where(metric_blocks.c.id.in_(ids))
+            .order_by(metric_blocks.c.id)
+        ).all()
+        merged = SeriesArrays(
+            np.concatenate([np.frombuffer(b.steps, INT64) for b in blocks]),
+            np.concatenate([np.frombuffer(b.values, FLOAT64) for b in blocks]),
+            np.concatenate([np.frombuffer(b.timestamps, INT64) for b in blocks]),
+        )
+        conn.execute(metric_blocks.delete().where(metric_blocks.c.id.in_(ids)))
+        self._insert_blocks(conn, run_id, key, merged)
+        return True
 
     @staticmethod
     def _block_row(run_id: str, key: str, chunk: SeriesArrays) -> dict[str, Any]:
@@ -89,31 +131,6 @@ class MetricStore:
             "values": chunk.values.tobytes(),
             "timestamps": chunk.timestamps.tobytes(),
         }
-
-    def _top_up_tail(self, conn: Connection, run_id: str, key: str, points: SeriesArrays) -> int:
-        """Append the first points to a small newest block; returns how many points it took."""
-        stmt = (
-            select(metric_blocks)
-            .where(metric_blocks.c.run_id == run_id, metric_blocks.c.key == key)
-            .order_by(metric_blocks.c.id.desc())
-            .limit(1)
-        )
-        if not self.db.is_sqlite:
-            # Two writers topping up the same block would otherwise each drop the other's points.
-            stmt = stmt.with_for_update()
-        tail = conn.execute(stmt).first()
-        if tail is None or tail.point_count >= TAIL_FILL_BELOW:
-            return 0
-        take = min(len(points), BLOCK_MAX - int(tail.point_count))
-        head = points.take(slice(0, take))
-        merged = SeriesArrays(
-            np.concatenate([np.frombuffer(tail.steps, INT64), head.steps]),
-            np.concatenate([np.frombuffer(tail.values, FLOAT64), head.values]),
-            np.concatenate([np.frombuffer(tail.timestamps, INT64), head.timestamps]),
-        )
-        row = self._block_row(run_id, key, merged)
-        conn.execute(metric_blocks.update().where(metric_blocks.c.id == tail.id).values(**row))
-        return take
 
     def _update_latest(self, conn: Connection, run_id: str, key: str, points: SeriesArrays) -> None:
         # lexsort is stable, so among equal (step, timestamp) the last point logged wins.
