@@ -160,3 +160,42 @@ def test_epoch_zero_times_are_kept(tracking: TrackingService, project: Project) 
     run = tracking.create_run(RunSpec(project_id=project.id, start_time=0))
     assert run.start_time == 0
     assert tracking.finish_run(run.id, end_time=0).end_time == 0
+
+
+def test_cursor_pages_neither_skip_nor_repeat_when_runs_change_between_pages(
+    tracking: TrackingService, project: Project, make_run: MakeRun
+) -> None:
+    ids = [make_run(f"run-{i}") for i in range(6)]
+    for position, run_id in enumerate(ids):
+        _log(tracking, run_id, {"acc": position / 10}, {"lr": str(position % 3)})
+    order = ["params.lr", "metrics.acc desc"]
+    first = tracking.search_runs([project.id], order_by=order, limit=3)
+    assert first.next_cursor is not None
+    # Runs arrive (sorting before and after the cursor) between the two requests.
+    newcomer_early = make_run("early")
+    _log(tracking, newcomer_early, {"acc": 0.99}, {"lr": "0"})
+    newcomer_late = make_run("late")
+    _log(tracking, newcomer_late, {"acc": 0.01}, {"lr": "2"})
+    second = tracking.search_runs([project.id], order_by=order, limit=10, cursor=first.next_cursor)
+    seen = [run.id for run in first] + [run.id for run in second]
+    assert len(seen) == len(set(seen)), "a run was repeated"
+    assert set(ids) <= set(seen), "a run was skipped"
+    assert newcomer_late in seen and newcomer_early not in seen
+    assert second.next_cursor is None
+
+
+def test_a_forged_cursor_is_refused_cleanly(tracking: TrackingService, project: Project, make_run: MakeRun) -> None:
+    import base64
+    import json
+
+    for _ in range(3):
+        make_run()
+    page = tracking.search_runs([project.id], limit=1)
+    assert page.next_cursor is not None
+    data = json.loads(base64.urlsafe_b64decode(page.next_cursor + "=" * (-len(page.next_cursor) % 4)))
+    for forged in ([10**30, data["after"][-1]], [True, data["after"][-1]], [1, "not-an-id"], [], "x"):
+        raw = json.dumps({"after": forged, "q": data["q"]}).encode()
+        token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        with pytest.raises(InvalidArgument) as refused:
+            tracking.search_runs([project.id], limit=1, cursor=token)
+        assert refused.value.field == "cursor"

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from ridgeline.domain import validation as v
 from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord, RunStatus
@@ -285,9 +285,9 @@ class TrackingService:
         expr = parse_filter(v.check_encodable(filter or "", "filter"))
         order = parse_order_by(order_by) or [OrderKey(Field("attribute", "start_time"), descending=True)]
         fingerprint = _fingerprint(project_ids, format_filter(expr) if expr else "", order, deleted)
-        offset = _decode_cursor(cursor, fingerprint) if cursor else 0
-        runs, more = self.store.runs.search(project_ids, expr, order, offset, limit, deleted)
-        return RunPage(runs, _encode_cursor(offset + limit, fingerprint) if more else None)
+        after = _decode_cursor(cursor, fingerprint) if cursor else None
+        runs, position = self.store.runs.search(project_ids, expr, order, after, limit, deleted)
+        return RunPage(runs, None if position is None else _encode_cursor(position, fingerprint))
 
 
 def _status(status: str) -> RunStatus:
@@ -303,21 +303,39 @@ def _fingerprint(project_ids: list[str], filter_text: str, order: list[OrderKey]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
 
 
-def _encode_cursor(offset: int, fingerprint: str) -> str:
-    raw = json.dumps({"o": offset, "q": fingerprint}, separators=(",", ":")).encode()
+def _encode_cursor(position: list[Any], fingerprint: str) -> str:
+    """An opaque cursor: the last run's sort values and id, bound to the query that produced them."""
+    raw = json.dumps({"after": position, "q": fingerprint}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, fingerprint: str) -> int:
+def _decode_cursor(cursor: str, fingerprint: str) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-        offset = int(data["o"])
+        position = data["after"]
         same_query = data["q"] == fingerprint
-    except (ValueError, KeyError, TypeError, OverflowError):
+    except (ValueError, KeyError, TypeError):
         raise InvalidArgument("cursor is not one this server issued", field="cursor") from None
     if not same_query:
         raise InvalidArgument("cursor belongs to another query (project, filter or order changed)", field="cursor")
-    if offset < 0:
+    well_formed = (
+        isinstance(position, list)
+        and position
+        and isinstance(position[-1], str)
+        and all(_cursor_scalar(value) for value in position)
+    )
+    if not well_formed:
         raise InvalidArgument("cursor is not one this server issued", field="cursor")
-    return offset
+    v.check_id(position[-1], "cursor")
+    return list(position)
+
+
+def _cursor_scalar(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return v.INT64_MIN <= value <= v.INT64_MAX
+    if isinstance(value, str):
+        return len(value) <= v.MAX_TAG_VALUE_LENGTH and v.check_encodable(value, "cursor") is not None
+    return value is None or isinstance(value, float)

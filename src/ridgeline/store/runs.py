@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from ridgeline.domain.entities import LogBatch, MetricValue, RunRecord, RunStatus
-from ridgeline.domain.errors import Conflict, NotFound
+from ridgeline.domain.errors import Conflict, InvalidArgument, NotFound
 from ridgeline.domain.filters import Expr, OrderKey
 from ridgeline.domain.ids import now_ms
 from ridgeline.domain.values import numeric_value
 from ridgeline.store.database import Database
 from ridgeline.store.metrics import MetricStore, SeriesArrays
 from ridgeline.store.schema import VALUE_PREFIX_LENGTH, applied_batches, latest_metrics, params, runs, tags
-from ridgeline.store.search import FilterCompiler, base_query
+from ridgeline.store.search import FilterCompiler, after_position, base_query
 from ridgeline.store.sql import upsert
 
 # Chunk IN (...) lists well below SQLite's bound-parameter limit.
@@ -121,21 +121,33 @@ class RunStore:
         project_ids: list[str],
         expr: Expr | None,
         order: list[OrderKey],
-        offset: int,
+        after: list[Any] | None,
         limit: int,
         deleted: bool = False,
-    ) -> tuple[list[RunRecord], bool]:
-        """A page of runs and whether more follow."""
+    ) -> tuple[list[RunRecord], list[Any] | None]:
+        """A page of runs, and the position of its last run when more follow (sort values, then the run id).
+
+        ``after`` is such a position from the previous page.
+        """
         stmt = base_query(project_ids, deleted)
         if expr is not None:
             stmt = stmt.where(self.filters.compile(expr))
-        stmt, clauses = self.filters.order_clauses(stmt, order)
-        stmt = stmt.order_by(*clauses, runs.c.id).offset(offset).limit(limit + 1)
+        stmt, terms = self.filters.order_terms(stmt, order)
+        stmt = stmt.add_columns(*(term.column.label(f"sort_{i}") for i, term in enumerate(terms)))
+        if after is not None:
+            if len(after) != len(terms) + 1:
+                raise InvalidArgument("cursor belongs to another query", field="cursor")
+            stmt = stmt.where(after_position(terms, after[:-1], after[-1]))
+        stmt = stmt.order_by(*(term.ordering() for term in terms), runs.c.id).limit(limit + 1)
         with self.db.read() as conn:
             rows = conn.execute(stmt).all()
             page = rows[:limit]
             data = self._load_data(conn, [row.id for row in page])
-        return [_run(row, data[row.id]) for row in page], len(rows) > limit
+        position = None
+        if len(rows) > limit:
+            last = page[-1]._mapping
+            position = [last[f"sort_{i}"] for i in range(len(terms))] + [last["id"]]
+        return [_run(row, data[row.id]) for row in page], position
 
     def log_batch(self, run_id: str, batch: LogBatch) -> BatchOutcome:
         """Apply a batch in one transaction, or nothing if its id was applied before.

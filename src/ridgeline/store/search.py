@@ -6,10 +6,10 @@ The Python evaluator ``filters.evaluate`` is the reference; property tests check
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, func, literal, or_, select
-from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy import ColumnElement, FromClause, Select, and_, false, func, literal, or_, select
 
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.filters import (
@@ -117,9 +117,9 @@ class FilterCompiler:
         matched = column.like(literal(pattern), escape="\\")
         return ~matched if like.negated else matched
 
-    def order_clauses(self, stmt: Select[Any], keys: list[OrderKey]) -> tuple[Select[Any], list[Any]]:
-        """Joins and ORDER BY terms for ``keys``; missing values always sort last."""
-        clauses: list[UnaryExpression[Any]] = []
+    def order_terms(self, stmt: Select[Any], keys: list[OrderKey]) -> tuple[Select[Any], list[SortTerm]]:
+        """The joins ``keys`` need and their sort terms, in order (the run id, last, is added by the caller)."""
+        sort_terms: list[SortTerm] = []
         for position, key in enumerate(keys):
             terms = self._order_terms(key.field, position)
             if isinstance(terms, tuple):
@@ -127,10 +127,8 @@ class FilterCompiler:
                 stmt = stmt.outerjoin(joined, and_(joined.c.run_id == runs.c.id, joined.c.key == key.field.key))
             else:
                 columns = terms
-            for column in columns:
-                ordered = column.desc() if key.descending else column.asc()
-                clauses.append(ordered.nulls_last())
-        return stmt, clauses
+            sort_terms += [SortTerm(column, key.descending) for column in columns]
+        return stmt, sort_terms
 
     def _order_terms(self, field: Field, position: int) -> Any:
         if field.kind == "attribute":
@@ -141,6 +139,42 @@ class FilterCompiler:
             return table, [table.c.value]
         # Numeric values sort as numbers first, then the rest as text.
         return table, [table.c.num_value, text_order(self.db, table.c.value)]
+
+
+@dataclass(frozen=True)
+class SortTerm:
+    """One ORDER BY term; missing values (NULL) always sort last, whichever the direction."""
+
+    column: ColumnElement[Any]
+    descending: bool
+
+    def ordering(self) -> Any:
+        return (self.column.desc() if self.descending else self.column.asc()).nulls_last()
+
+    def after(self, value: Any) -> ColumnElement[bool]:
+        """Rows that sort strictly after ``value`` on this term."""
+        if value is None:
+            return false()
+        beyond = self.column < value if self.descending else self.column > value
+        return or_(beyond, self.column.is_(None))
+
+    def equal(self, value: Any) -> ColumnElement[bool]:
+        return self.column.is_(None) if value is None else self.column == value
+
+
+def after_position(terms: list[SortTerm], values: list[Any], run_id: str) -> ColumnElement[bool]:
+    """Keyset condition: rows that sort after the row whose sort values are ``values`` and id is ``run_id``.
+
+    Pages then never skip or repeat rows when runs are added or change between requests, and a deep page costs
+    no more than the first.
+    """
+    choices = []
+    for index, term in enumerate(terms):
+        same_before = [earlier.equal(value) for earlier, value in zip(terms[:index], values, strict=False)]
+        choices.append(and_(*same_before, term.after(values[index])))
+    same_all = [term.equal(value) for term, value in zip(terms, values, strict=True)]
+    choices.append(and_(*same_all, runs.c.id > run_id))
+    return or_(*choices)
 
 
 def base_query(project_ids: list[str], deleted: bool) -> Select[Any]:
