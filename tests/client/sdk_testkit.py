@@ -8,40 +8,18 @@ answer was lost); with ``down`` set it raises ``Unavailable`` without forwarding
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-import httpx
-import uvicorn
-
 from ridgeline.client.backend import TrackingBackend
-from ridgeline.config import Settings
 from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord
 from ridgeline.domain.errors import Unavailable
-from ridgeline.server.app import create_app
+from support.servers import running_server
 
 
-@contextmanager
-def server_on_port(home: Path, port: int, backend_uri: str | None = None) -> Iterator[str]:
+def server_on_port(home: Path, port: int, backend_uri: str | None = None) -> AbstractContextManager[str]:
     """The real server on ``port`` (which the caller picked, possibly already used as a dead address)."""
-    app = create_app(Settings.load(home=home, backend_uri=backend_uri, port=port))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name=f"uvicorn-fixed-{port}", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"test server on port {port} did not start")
-        time.sleep(0.01)
-    assert httpx.get(f"{url}/healthz").status_code == 200
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    return running_server(home, backend_uri, port)
 
 
 class FlakyBackend:

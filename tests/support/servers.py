@@ -23,9 +23,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(home: Path, backend_uri: str | None = None) -> Iterator[str]:
-    """Serve ``home`` (and ``backend_uri``) until the block ends; yields the base URL."""
-    port = free_port()
+def running_server(home: Path, backend_uri: str | None = None, port: int | None = None) -> Iterator[str]:
+    """Serve ``home`` (and ``backend_uri``) until the block ends, on ``port`` or a free one; yields the base URL."""
+    port = port or free_port()
     settings = Settings.load(home=home, backend_uri=backend_uri, port=port)
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
