@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, case, select
+from sqlalchemy import Connection, bindparam, case, select
 
 from ridgeline.domain.entities import MetricSeries
 from ridgeline.store.database import Database
@@ -57,6 +57,14 @@ class SeriesArrays:
     def empty(cls) -> SeriesArrays:
         return cls(np.empty(0, INT64), np.empty(0, FLOAT64), np.empty(0, INT64))
 
+    @classmethod
+    def concat(cls, parts: list[SeriesArrays]) -> SeriesArrays:
+        return cls(
+            np.concatenate([p.steps for p in parts]),
+            np.concatenate([p.values for p in parts]),
+            np.concatenate([p.timestamps for p in parts]),
+        )
+
     def __len__(self) -> int:
         return len(self.steps)
 
@@ -68,38 +76,68 @@ def _is_sorted(steps: NDArray[np.int64]) -> bool:
     return bool(len(steps) < 2 or np.all(steps[1:] >= steps[:-1]))
 
 
+_NEWEST_BLOCKS = (
+    select(metric_blocks.c.id, metric_blocks.c.point_count)
+    .where(metric_blocks.c.run_id == bindparam("run_id"), metric_blocks.c.key == bindparam("key"))
+    .order_by(metric_blocks.c.id.desc())
+    .limit(FAN_IN)
+)
+
+
+def _latest_upsert(database: Database) -> Any:
+    """Insert a key's latest value, or fold it into the existing row: the newer point wins, counts add up."""
+    stmt = upsert(database, latest_metrics)
+    new = stmt.excluded
+    newer = (new.step > latest_metrics.c.step) | (
+        (new.step == latest_metrics.c.step) & (new.timestamp >= latest_metrics.c.timestamp)
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[latest_metrics.c.run_id, latest_metrics.c.key],
+        set_={
+            "value": case((newer, new.value), else_=latest_metrics.c.value),
+            "step": case((newer, new.step), else_=latest_metrics.c.step),
+            "timestamp": case((newer, new.timestamp), else_=latest_metrics.c.timestamp),
+            "point_count": latest_metrics.c.point_count + new.point_count,
+        },
+    )
+
+
 class MetricStore:
     def __init__(self, database: Database) -> None:
         self.db = database
+        self._latest_upsert = _latest_upsert(database)
 
     def append(self, conn: Connection, run_id: str, key: str, points: SeriesArrays) -> None:
-        """Add points to the blocks of (run, key) and fold them into the latest value, in ``conn``'s transaction.
+        self.append_many(conn, run_id, {key: points})
+
+    def append_many(self, conn: Connection, run_id: str, series: dict[str, SeriesArrays]) -> None:
+        """Add points to the blocks of each key and fold them into the latest values, in ``conn``'s transaction.
 
         Callers serialise writers of one run (SQLite's write lock, the run row lock on PostgreSQL), so the
-        merge below never races another append to the same key.
+        merges below never race another append to the same key. Statements are built once and run with many
+        parameter sets: a batch of a hundred one-point metrics costs a few statements, not hundreds.
         """
-        if len(points) == 0:
+        series = {key: points for key, points in series.items() if len(points)}
+        if not series:
             return
-        self._insert_blocks(conn, run_id, key, points)
-        while self._merge_newest(conn, run_id, key):
-            pass
-        self._update_latest(conn, run_id, key, points)
+        conn.execute(
+            metric_blocks.insert(),
+            [row for key, points in series.items() for row in self._block_rows(run_id, key, points)],
+        )
+        for key in series:
+            while self._merge_newest(conn, run_id, key):
+                pass
+        conn.execute(self._latest_upsert, [self._latest_row(run_id, key, points) for key, points in series.items()])
 
-    def _insert_blocks(self, conn: Connection, run_id: str, key: str, points: SeriesArrays) -> None:
-        rows = [
+    def _block_rows(self, run_id: str, key: str, points: SeriesArrays) -> list[dict[str, Any]]:
+        return [
             self._block_row(run_id, key, points.take(slice(offset, offset + BLOCK_MAX)))
             for offset in range(0, len(points), BLOCK_MAX)
         ]
-        conn.execute(metric_blocks.insert(), rows)
 
     def _merge_newest(self, conn: Connection, run_id: str, key: str) -> bool:
         """Merge the newest FAN_IN blocks when they share a mergeable size class; True when it merged."""
-        newest = conn.execute(
-            select(metric_blocks.c.id, metric_blocks.c.point_count)
-            .where(metric_blocks.c.run_id == run_id, metric_blocks.c.key == key)
-            .order_by(metric_blocks.c.id.desc())
-            .limit(FAN_IN)
-        ).all()
+        newest = conn.execute(_NEWEST_BLOCKS, {"run_id": run_id, "key": key}).all()
         classes = {_size_class(int(block.point_count)) for block in newest}
         if len(newest) < FAN_IN or len(classes) != 1 or classes.pop() >= _LARGEST_CLASS:
             return False
@@ -115,7 +153,7 @@ class MetricStore:
             np.concatenate([np.frombuffer(b.timestamps, INT64) for b in blocks]),
         )
         conn.execute(metric_blocks.delete().where(metric_blocks.c.id.in_(ids)))
-        self._insert_blocks(conn, run_id, key, merged)
+        conn.execute(metric_blocks.insert(), self._block_rows(run_id, key, merged))
         return True
 
     @staticmethod
@@ -132,33 +170,19 @@ class MetricStore:
             "timestamps": chunk.timestamps.tobytes(),
         }
 
-    def _update_latest(self, conn: Connection, run_id: str, key: str, points: SeriesArrays) -> None:
+    @staticmethod
+    def _latest_row(run_id: str, key: str, points: SeriesArrays) -> dict[str, Any]:
         # lexsort is stable, so among equal (step, timestamp) the last point logged wins.
         last = int(np.lexsort((points.timestamps, points.steps))[-1])
         value = float(points.values[last])
-        stmt = upsert(self.db, latest_metrics).values(
-            run_id=run_id,
-            key=key,
-            value=None if math.isnan(value) else value,
-            step=int(points.steps[last]),
-            timestamp=int(points.timestamps[last]),
-            point_count=len(points),
-        )
-        new = stmt.excluded
-        newer = (new.step > latest_metrics.c.step) | (
-            (new.step == latest_metrics.c.step) & (new.timestamp >= latest_metrics.c.timestamp)
-        )
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[latest_metrics.c.run_id, latest_metrics.c.key],
-                set_={
-                    "value": case((newer, new.value), else_=latest_metrics.c.value),
-                    "step": case((newer, new.step), else_=latest_metrics.c.step),
-                    "timestamp": case((newer, new.timestamp), else_=latest_metrics.c.timestamp),
-                    "point_count": latest_metrics.c.point_count + new.point_count,
-                },
-            )
-        )
+        return {
+            "run_id": run_id,
+            "key": key,
+            "value": None if math.isnan(value) else value,
+            "step": int(points.steps[last]),
+            "timestamp": int(points.timestamps[last]),
+            "point_count": len(points),
+        }
 
     def history(self, run_id: str, key: str, min_step: int | None = None, max_step: int | None = None) -> SeriesArrays:
         """Every point of (run, key) within the step range, ordered by step (ties keep logging order)."""

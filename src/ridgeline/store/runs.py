@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from ridgeline.domain.entities import LogBatch, MetricValue, RunRecord, RunStatus
+from ridgeline.domain.entities import LogBatch, MetricSeries, MetricValue, RunRecord, RunStatus
 from ridgeline.domain.errors import Conflict, InvalidArgument, NotFound
 from ridgeline.domain.filters import Expr, OrderKey
 from ridgeline.domain.ids import now_ms
@@ -58,6 +58,14 @@ def _text_row(run_id: str, key: str, value: str) -> dict[str, Any]:
         "value_prefix": value[:VALUE_PREFIX_LENGTH],
         "num_value": numeric_value(value),
     }
+
+
+def _merge_by_key(series: list[MetricSeries]) -> dict[str, SeriesArrays]:
+    """One column set per key (a batch may carry a key in several series)."""
+    by_key: dict[str, list[SeriesArrays]] = {}
+    for item in series:
+        by_key.setdefault(item.key, []).append(SeriesArrays.of(item))
+    return {key: parts[0] if len(parts) == 1 else SeriesArrays.concat(parts) for key, parts in by_key.items()}
 
 
 class RunStore:
@@ -176,8 +184,7 @@ class RunStore:
                 return BatchOutcome(applied=False)
             conflicts = self._log_params(conn, run_id, batch.params)
             self._log_tags(conn, run_id, batch.tags.items())
-            for series in batch.metrics:
-                self.metrics.append(conn, run_id, series.key, SeriesArrays.of(series))
+            self.metrics.append_many(conn, run_id, _merge_by_key(batch.metrics))
             conn.execute(runs.update().where(runs.c.id == run_id).values(updated_at=now_ms()))
         return BatchOutcome(applied=True, conflicts=conflicts)
 
