@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
+import statistics
 import tempfile
 import time
+from collections.abc import Callable, Sized
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,16 @@ import numpy as np
 from ridgeline.domain.entities import MetricSeries
 from ridgeline.store.metadata import MetadataStore
 from ridgeline.store.metrics import SeriesArrays
+
+
+def _median_seconds(read: Callable[[], Sized], expected: int, repeats: int = 5) -> float:
+    """Median time of ``repeats`` reads, each checked to return every point."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        assert len(read()) == expected
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def rows_per_point(path: Path, steps: np.ndarray, values: np.ndarray, stamps: np.ndarray) -> tuple[float, float]:
@@ -31,10 +43,8 @@ def rows_per_point(path: Path, steps: np.ndarray, values: np.ndarray, stamps: np
     with db:
         db.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?)", rows)
     written = time.perf_counter() - started
-    started = time.perf_counter()
-    fetched = db.execute("SELECT step, value, ts FROM metrics WHERE run_id='r' AND key='loss' ORDER BY step").fetchall()
-    read = time.perf_counter() - started
-    assert len(fetched) == len(steps)
+    query = "SELECT step, value, ts FROM metrics WHERE run_id='r' AND key='loss' ORDER BY step"
+    read = _median_seconds(lambda: db.execute(query).fetchall(), len(steps))
     db.close()
     return written, read
 
@@ -49,10 +59,7 @@ def blocks(path: Path, steps: np.ndarray, values: np.ndarray, stamps: np.ndarray
     with store.database.write() as conn:
         store.metrics.append(conn, run.id, "loss", SeriesArrays.of(MetricSeries("loss", steps, values, stamps)))
     written = time.perf_counter() - started
-    started = time.perf_counter()
-    history = store.metrics.history(run.id, "loss")
-    read = time.perf_counter() - started
-    assert len(history) == len(steps)
+    read = _median_seconds(lambda: store.metrics.history(run.id, "loss"), len(steps))
     store.close()
     return written, read
 
@@ -67,7 +74,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         row_w, row_r = rows_per_point(Path(tmp) / "rows.db", steps, values, stamps)
         blk_w, blk_r = blocks(Path(tmp) / "blocks.db", steps, values, stamps)
-    print(f"{n:,} points        write      read")
+    print(f"{n:,} points        write      read (median of 5)")
     print(f"row per point  {row_w * 1000:8.0f} ms {row_r * 1000:8.0f} ms  ({n / row_w:,.0f} points/s written)")
     print(f"columnar blocks{blk_w * 1000:8.0f} ms {blk_r * 1000:8.0f} ms  ({n / blk_w:,.0f} points/s written)")
     print(f"blocks faster  {row_w / blk_w:8.1f} x  {row_r / blk_r:8.1f} x")
