@@ -77,32 +77,26 @@ runs = Table(
     Index("ix_runs_parent", "parent_run_id"),
 )
 
-params = Table(
-    "params",
-    metadata,
-    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("key", String(250), primary_key=True),
-    Column("value", Text, nullable=False),
-    # The value's first characters, indexed: PostgreSQL cannot index a whole 6,000-character value.
-    Column("value_prefix", String(VALUE_PREFIX_LENGTH), nullable=False),
-    # The value read as a number (None when it is not one), so numeric filters need no cast in SQL.
-    Column("num_value", Float, nullable=True),
-    Index("ix_params_key_prefix", "key", "value_prefix", "run_id"),
-    Index("ix_params_key_num", "key", "num_value", "run_id"),
-)
 
-tags = Table(
-    "tags",
-    metadata,
-    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("key", String(250), primary_key=True),
-    Column("value", Text, nullable=False),
-    # The value's first characters, indexed: PostgreSQL cannot index a whole 6,000-character value.
-    Column("value_prefix", String(VALUE_PREFIX_LENGTH), nullable=False),
-    Column("num_value", Float, nullable=True),
-    Index("ix_tags_key_prefix", "key", "value_prefix", "run_id"),
-    Index("ix_tags_key_num", "key", "num_value", "run_id"),
-)
+def _key_text_table(name: str) -> Table:
+    """A run's key → text table (params, tags), with the derived columns search relies on."""
+    return Table(
+        name,
+        metadata,
+        Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+        Column("key", String(250), primary_key=True),
+        Column("value", Text, nullable=False),
+        # The value's first characters, indexed: PostgreSQL cannot index a whole 6,000-character value.
+        Column("value_prefix", String(VALUE_PREFIX_LENGTH), nullable=False),
+        # The value read as a number (None when it is not one), so numeric filters need no cast in SQL.
+        Column("num_value", Float, nullable=True),
+        Index(f"ix_{name}_key_prefix", "key", "value_prefix", "run_id"),
+        Index(f"ix_{name}_key_num", "key", "num_value", "run_id"),
+    )
+
+
+params = _key_text_table("params")
+tags = _key_text_table("tags")
 
 latest_metrics = Table(
     "latest_metrics",
