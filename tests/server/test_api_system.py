@@ -202,3 +202,42 @@ def test_oversized_bodies_are_refused_with_413_before_being_buffered(server: str
         assert refused.status_code == 413
         assert refused.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
         assert http.get("/healthz").status_code == 200
+
+
+def test_every_route_passes_the_auth_dependency(tmp_path: Path) -> None:
+    """DESIGN: every request goes through one authentication dependency — API, docs and health alike.
+
+    With that dependency made to refuse everyone, every route of the API description, and the routes outside
+    it, must answer 401.
+    """
+    import asyncio
+
+    from ridgeline.config import Settings
+    from ridgeline.domain.errors import Unauthenticated
+    from ridgeline.server.app import create_app
+    from ridgeline.server.auth import authenticate
+
+    app = create_app(Settings.load(home=tmp_path))
+    schema = app.openapi()
+
+    def refuse() -> None:
+        raise Unauthenticated("nobody may pass")
+
+    app.dependency_overrides[authenticate] = refuse
+    calls = [("GET", path) for path in ("/", "/healthz", "/openapi.json", "/docs", "/docs/init.js")]
+    calls.append(("GET", "/docs/assets/swagger-ui.css"))
+    for path, operations in schema["paths"].items():
+        concrete = re.sub(r"\{[^}]+\}", "0" * 32, path)
+        calls += [(method.upper(), concrete) for method in operations]
+    assert len(calls) > 25
+
+    async def statuses() -> list[tuple[str, str, int]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            return [(method, path, (await http.request(method, path, json={})).status_code) for method, path in calls]
+
+    try:
+        answers = asyncio.run(statuses())
+    finally:
+        app.state.store.close()
+    assert [answer for answer in answers if answer[2] != 401] == []

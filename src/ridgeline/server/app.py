@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from ridgeline import __version__
@@ -22,12 +21,6 @@ from ridgeline.services.tracking import TrackingService
 from ridgeline.store.metadata import MetadataStore
 
 log = logging.getLogger("ridgeline.server")
-
-
-def _swagger_assets() -> str:
-    import swagger_ui_bundle
-
-    return str(swagger_ui_bundle.swagger_ui_path)
 
 
 STATISTICS_REFRESH_S = 600
@@ -60,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description='Native REST API of Ridgeline. Errors: {"error": {"code", "message", "field"}}.',
         docs_url=None,
+        openapi_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -72,7 +66,6 @@ def create_app(settings: Settings) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(system.router, dependencies=[Depends(authenticate)])
-    app.mount("/docs/assets", StaticFiles(directory=_swagger_assets()), name="docs-assets")
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
     return app

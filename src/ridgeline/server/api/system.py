@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import text
 
 from ridgeline import __version__
+from ridgeline.domain.errors import NotFound
 from ridgeline.server.responses import JSON
 
 router = APIRouter(tags=["system"])
@@ -48,6 +49,26 @@ def index() -> JSON:
 @router.get("/docs", include_in_schema=False)
 def docs() -> HTMLResponse:
     return HTMLResponse(_DOCS_PAGE)
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request) -> JSON:
+    """The API description, served here (not by FastAPI itself) so it passes the same auth dependency."""
+    return JSON(request.app.openapi())
+
+
+# The Swagger UI files the docs page loads; a fixed allow-list, so no request can name another file.
+_SWAGGER_FILES = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
+
+
+@router.get("/docs/assets/{name}", include_in_schema=False)
+def docs_asset(name: str) -> FileResponse:
+    import swagger_ui_bundle
+
+    media_type = _SWAGGER_FILES.get(name)
+    if media_type is None:
+        raise NotFound(f"no such docs asset: {name}")
+    return FileResponse(Path(swagger_ui_bundle.swagger_ui_path) / name, media_type=media_type)
 
 
 @router.get("/docs/init.js", include_in_schema=False)
