@@ -1,248 +1,37 @@
-r"""The search-filter grammar: one language for the native API, the MLflow-compatible API and the UI.
-
-Grammar (keywords ``and or not in like ilike asc desc`` and field prefixes are case-insensitive)::
-
-    filter    := or_expr                      empty or whitespace-only text means "no filter"
-    or_expr   := and_expr ('or' and_expr)*     'and' binds tighter than 'or'
-    and_expr  := atom ('and' atom)*
-    atom      := '(' or_expr ')'
-               | field op literal
-               | field ['not'] 'in' '(' literal (',' literal)* ')'
-               | field ['not'] ('like' | 'ilike') string
-    op        := '=' | '==' | '!=' | '<>' | '<' | '<=' | '>' | '>='     ('==' is '=', '<>' is '!=')
-    field     := prefix '.' key
-    prefix    := metrics | metric | params | param | tags | tag | attributes | attribute | attr | run
-    key       := bare | '`' any text, a backtick written as two backticks '`'
-    bare      := [A-Za-z0-9_\-./:]+              so metrics.train/loss and params.optimizer.lr need no quotes
-    literal   := number | string
-    number    := [+-]? (digits ['.' digits] | '.' digits) [('e'|'E') [+-]? digits]     e.g. -1, 0.5, .5, 1e-3
-    string    := '...' or "..." ; \' \" \\ stand for the quote or backslash, any other backslash is kept
-                 as written (so 'a\%' is the LIKE pattern a\% that matches "a%")
-
-    order_by  := field ['asc' | 'desc'] (',' field ['asc' | 'desc'])*     ascending unless 'desc'
-
-Attributes (``attributes.<name>``, names case-insensitive): ``id`` (alias ``run_id``), ``name`` (alias
-``run_name``), ``status``, ``user``, ``parent_run_id`` and ``project_id`` are text; ``start_time`` and
-``end_time`` are numbers (epoch milliseconds).
-
-Typing, checked when parsing:
-
-- metrics compare with numbers only and take no ``like``;
-- params and tags compare as text with a string literal (code-point order, as Python orders ``str``) and as
-  numbers with a number literal, reading the stored text with :func:`ridgeline.domain.values.numeric_value`;
-  the values of one ``in`` list are all strings or all numbers;
-- text attributes take strings and ``like``; numeric attributes take numbers.
-
-Evaluation (:func:`evaluate` is the reference the SQL compiler must match):
-
-- a run without the metric, param or tag, a NaN metric, an attribute that is None (the ``end_time`` of a
-  running run) and a param or tag that is not a number in a numeric comparison make EVERY predicate on that
-  field false, ``!=``, ``not in`` and ``not like`` included: a negation only selects runs that have a value;
-- ``like`` is SQL LIKE over the whole value: ``%`` is any run of characters, ``_`` exactly one, a backslash
-  makes the next character literal; ``like`` is case-sensitive, ``ilike`` lower-cases both sides for ASCII
-  letters only (:func:`ascii_lower`) so that every SQL backend can agree with it.
-"""
+"""Tokenizer and recursive-descent parser of filters and order_by clauses (grammar: see the package)."""
 
 from __future__ import annotations
 
 import math
-import operator
-import re
-import string
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from dataclasses import dataclass
 
-from ridgeline.domain.errors import InvalidArgument
-from ridgeline.domain.values import numeric_value
-
-__all__ = [
-    "NUMERIC_ATTRIBUTES",
-    "STRING_ATTRIBUTES",
-    "And",
-    "Compare",
-    "CompareOp",
-    "Expr",
-    "Field",
-    "FieldKind",
-    "FilterError",
-    "InList",
-    "Like",
-    "Or",
-    "OrderKey",
-    "RunView",
-    "ascii_lower",
-    "evaluate",
-    "format_filter",
-    "iter_fields",
-    "like_to_regex",
-    "parse_filter",
-    "parse_order_by",
-]
-
-FieldKind = Literal["metric", "param", "tag", "attribute"]
-CompareOp = Literal["=", "!=", "<", "<=", ">", ">="]
-
-STRING_ATTRIBUTES: tuple[str, ...] = ("id", "name", "status", "user", "parent_run_id", "project_id")
-NUMERIC_ATTRIBUTES: tuple[str, ...] = ("start_time", "end_time")
-_ATTRIBUTE_ALIASES = {"run_id": "id", "run_name": "name"}
-
-_PREFIXES: dict[str, FieldKind] = {
-    "metrics": "metric",
-    "metric": "metric",
-    "params": "param",
-    "param": "param",
-    "tags": "tag",
-    "tag": "tag",
-    "attributes": "attribute",
-    "attribute": "attribute",
-    "attr": "attribute",
-    "run": "attribute",
-}
-_CANONICAL_PREFIX: dict[FieldKind, str] = {
-    "metric": "metrics",
-    "param": "params",
-    "tag": "tags",
-    "attribute": "attributes",
-}
-_OPERATORS: dict[str, CompareOp] = {
-    "=": "=",
-    "==": "=",
-    "!=": "!=",
-    "<>": "!=",
-    "<": "<",
-    "<=": "<=",
-    ">": ">",
-    ">=": ">=",
-}
-COMPARATORS: dict[CompareOp, Callable[[Any, Any], Any]] = {
-    "=": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-# Nesting is bounded so that a hostile filter gets a FilterError rather than a RecursionError (an HTTP 500).
-_MAX_DEPTH = 100
-MAX_FILTER_LENGTH = 10_000
-MAX_PREDICATES = 200
-MAX_ORDER_KEYS = 10
-
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_BARE_KEY = re.compile(r"[A-Za-z0-9_\-./:]+")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-# A maximal run, so that '>>' or '=<' is reported whole instead of as a valid operator plus garbage.
-_OPERATOR_RUN = re.compile(r"[=!<>]+")
-# Escape a backslash only where leaving it bare would change its meaning; other backslashes stay readable.
-_STRING_ESCAPES = re.compile(r"""\\(?=[\\'"]|\Z)|'""")
-
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-
-
-class FilterError(InvalidArgument):
-    """A filter or order_by text that breaks the grammar; ``position`` is the 0-based offset of the fault."""
-
-    def __init__(self, message: str, *, position: int, field: str = "filter") -> None:
-        super().__init__(message, field=field, details={"position": position})
-        self.position = position
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    kind: FieldKind
-    key: str  # for attributes the canonical name (``id``, never ``run_id``)
-
-
-@dataclass(frozen=True, slots=True)
-class Compare:
-    field: Field
-    op: CompareOp
-    value: str | float  # the literal's type decides between text and numeric comparison
-
-
-@dataclass(frozen=True, slots=True)
-class InList:
-    field: Field
-    values: tuple[str | float, ...]  # never empty; all strings or all numbers
-    negated: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Like:
-    field: Field
-    pattern: str
-    negated: bool
-    case_insensitive: bool
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    items: tuple[Expr, ...]  # two or more, none of them an And
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    items: tuple[Expr, ...]  # two or more, none of them an Or
-
-
-Expr: TypeAlias = Compare | InList | Like | And | Or
-
-
-@dataclass(frozen=True, slots=True)
-class OrderKey:
-    field: Field
-    descending: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RunView:
-    """What :func:`evaluate` reads of a run: attributes by canonical name, latest metrics, params and tags."""
-
-    attributes: Mapping[str, str | int | float | None] = field(default_factory=dict)
-    metrics: Mapping[str, float] = field(default_factory=dict)
-    params: Mapping[str, str] = field(default_factory=dict)
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-
-def ascii_lower(text: str) -> str:
-    """Lower-case A-Z only: unlike ``str.lower`` this is what every SQL backend can reproduce exactly."""
-    return text.translate(_ASCII_LOWER)
-
-
-def like_to_regex(pattern: str) -> re.Pattern[str]:
-    """A regex that matches exactly the whole strings the SQL LIKE ``pattern`` matches (backslash escapes).
-
-    Raises ValueError for a pattern that ends in an unpaired backslash, as PostgreSQL does.
-    """
-    # Split at the unescaped '%' into segments of fixed length ('_' is one character). Matching each middle
-    # segment at its leftmost place is always right, so atomic groups forbid the backtracking that would make
-    # a pattern like '%a%a%a%b' take polynomial time on a long value.
-    segments: list[list[str]] = [[]]
-    escaped = False
-    for char in pattern:
-        if escaped:
-            segments[-1].append(re.escape(char))
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "%":
-            segments.append([])
-        else:
-            segments[-1].append("." if char == "_" else re.escape(char))
-    if escaped:
-        raise ValueError("a LIKE pattern cannot end with an unpaired backslash")
-    texts = ["".join(segment) for segment in segments]
-    if len(texts) == 1:
-        body = texts[0]
-    else:
-        middle = "".join(f"(?>.*?{text})" for text in texts[1:-1] if text)
-        body = texts[0] + middle + ".*" + texts[-1]
-    return re.compile(rf"\A{body}\Z", re.DOTALL)
-
-
-# --------------------------------------------------------------------------------------------------- parsing
+from ridgeline.domain.filters.evaluate import like_to_regex
+from ridgeline.domain.filters.nodes import (
+    _ATTRIBUTE_ALIASES,
+    _BARE_KEY,
+    _CANONICAL_PREFIX,
+    _MAX_DEPTH,
+    _NUMBER,
+    _OPERATOR_RUN,
+    _OPERATORS,
+    _PREFIXES,
+    _WORD,
+    MAX_FILTER_LENGTH,
+    MAX_ORDER_KEYS,
+    MAX_PREDICATES,
+    NUMERIC_ATTRIBUTES,
+    STRING_ATTRIBUTES,
+    And,
+    Compare,
+    Expr,
+    Field,
+    FilterError,
+    InList,
+    Like,
+    Or,
+    OrderKey,
+)
+from ridgeline.domain.filters.text import iter_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -576,93 +365,3 @@ def parse_order_by(text: str | list[str] | None) -> list[OrderKey]:
             f"Invalid order_by: {len(keys)} keys; the limit is {MAX_ORDER_KEYS}", position=0, field="order_by"
         )
     return keys
-
-
-# ------------------------------------------------------------------------------------------------ formatting
-
-
-def format_filter(expr: Expr) -> str:
-    """The canonical text of ``expr``; ``parse_filter(format_filter(e)) == e`` for every parsed ``e``."""
-    if isinstance(expr, And):
-        return " and ".join(
-            f"({format_filter(item)})" if isinstance(item, Or) else format_filter(item) for item in expr.items
-        )
-    if isinstance(expr, Or):
-        return " or ".join(format_filter(item) for item in expr.items)
-    if isinstance(expr, Compare):
-        return f"{_format_field(expr.field)} {expr.op} {_format_literal(expr.value)}"
-    negation = "not " if expr.negated else ""
-    if isinstance(expr, InList):
-        values = ", ".join(_format_literal(value) for value in expr.values)
-        return f"{_format_field(expr.field)} {negation}in ({values})"
-    keyword = "ilike" if expr.case_insensitive else "like"
-    return f"{_format_field(expr.field)} {negation}{keyword} {_format_literal(expr.pattern)}"
-
-
-def _format_field(target: Field) -> str:
-    key = target.key
-    if not _BARE_KEY.fullmatch(key):
-        key = "`" + key.replace("`", "``") + "`"
-    return f"{_CANONICAL_PREFIX[target.kind]}.{key}"
-
-
-def _format_literal(value: str | float) -> str:
-    if isinstance(value, str):
-        return "'" + _STRING_ESCAPES.sub(lambda match: "\\" + match.group(), value) + "'"
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"a filter number must be finite, not {number!r}")
-    text = repr(number)  # the shortest text that reads back as the same float
-    return text.removesuffix(".0")
-
-
-def iter_fields(expr: Expr | None) -> Iterator[Field]:
-    """Every field ``expr`` uses, in text order (repeats included)."""
-    if isinstance(expr, And | Or):
-        for item in expr.items:
-            yield from iter_fields(item)
-    elif expr is not None:
-        yield expr.field
-
-
-# ------------------------------------------------------------------------------------------------ evaluation
-
-
-def evaluate(expr: Expr | None, run: RunView) -> bool:
-    """Whether ``run`` matches ``expr`` (None matches every run); the reference semantics of search."""
-    if expr is None:
-        return True
-    if isinstance(expr, And):
-        return all(evaluate(item, run) for item in expr.items)
-    if isinstance(expr, Or):
-        return any(evaluate(item, run) for item in expr.items)
-    if isinstance(expr, Compare):
-        actual = _operand(expr.field, run, numeric=not isinstance(expr.value, str))
-        return actual is not None and bool(COMPARATORS[expr.op](actual, expr.value))
-    if isinstance(expr, InList):
-        actual = _operand(expr.field, run, numeric=not isinstance(expr.values[0], str))
-        return actual is not None and (actual in expr.values) != expr.negated
-    actual = _operand(expr.field, run, numeric=False)
-    if not isinstance(actual, str):
-        return False
-    if expr.case_insensitive:
-        matched = like_to_regex(ascii_lower(expr.pattern)).match(ascii_lower(actual)) is not None
-    else:
-        matched = like_to_regex(expr.pattern).match(actual) is not None
-    return matched != expr.negated
-
-
-def _operand(target: Field, run: RunView, *, numeric: bool) -> str | float | None:
-    """The run's value of ``target`` read as a number or as text, or None when no predicate on it may hold."""
-    if target.kind == "metric":
-        metric = run.metrics.get(target.key)
-        return None if metric is None or math.isnan(metric) else float(metric)
-    if target.kind == "attribute":
-        attribute = run.attributes.get(target.key)
-        if attribute is None:
-            return None
-        return float(attribute) if numeric else str(attribute)
-    stored = (run.params if target.kind == "param" else run.tags).get(target.key)
-    if stored is None:
-        return None
-    return numeric_value(stored) if numeric else stored
