@@ -17,6 +17,7 @@ from ridgeline.server.api import projects, runs, system
 from ridgeline.server.auth import authenticate
 from ridgeline.server.errors import install_error_handlers
 from ridgeline.server.limits import BodyLimit
+from ridgeline.server.ui import error_page, install_ui
 from ridgeline.services.tracking import TrackingService
 from ridgeline.store.metadata import MetadataStore
 
@@ -62,10 +63,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.tracking = TrackingService(store)
 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)])
+    # The bulk histories route comes first: /runs/histories must not be taken for a run id.
+    api.include_router(logging_api.histories_router)
     for module in (projects, runs, logging_api):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(system.router, dependencies=[Depends(authenticate)])
-    install_error_handlers(app)
+    app.include_router(install_ui(app), dependencies=[Depends(authenticate)])
+    install_error_handlers(app, html_errors=error_page)
     app.add_middleware(BodyLimit)
     return app

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
@@ -15,6 +16,29 @@ from ridgeline.domain.errors import RidgelineError
 from ridgeline.server.responses import JSON
 
 log = logging.getLogger("ridgeline.server")
+
+# Renders an error as a page (status, message) for people who followed a link rather than called the API.
+HtmlErrorPage = Callable[[Request, int, str], Response]
+_NOT_PAGES = ("/api/", "/static/", "/docs", "/openapi.json", "/healthz")
+
+
+def _wants_page(request: Request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and "text/html" in request.headers.get("accept", "")
+        and not request.url.path.startswith(_NOT_PAGES)
+        and getattr(request.app.state, "html_errors", None) is not None
+    )
+
+
+def _respond(
+    request: Request, status: int, code: str, message: str, field: str | None = None, details: object = None
+) -> Response:
+    if _wants_page(request):
+        page: HtmlErrorPage = request.app.state.html_errors
+        return page(request, status, message)
+    return error_response(status, code, message, field, details)
+
 
 _HTTP_CODES = {
     400: "INVALID_ARGUMENT",
@@ -45,44 +69,46 @@ def _field_of(error: dict[str, Any]) -> str:
     return ".".join(parts) or "body"
 
 
-async def _ridgeline_error(_request: Request, exc: Exception) -> JSON:
+async def _ridgeline_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RidgelineError)
-    return error_response(exc.http_status, exc.code, exc.message, exc.field, exc.details)
+    return _respond(request, exc.http_status, exc.code, exc.message, exc.field, exc.details)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSON:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = [{"field": _field_of(err), "message": str(err.get("msg", "invalid"))} for err in exc.errors()]
     first = problems[0] if problems else {"field": "body", "message": "invalid request"}
     message = f"{first['field']}: {first['message']}"
     if len(problems) > 1:
         message += f" (and {len(problems) - 1} more)"
-    return error_response(400, "INVALID_ARGUMENT", message, first["field"], problems)
+    return _respond(request, 400, "INVALID_ARGUMENT", message, first["field"], problems)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSON:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, "ERROR")
     if exc.status_code == 404 and exc.detail == "Not Found":
-        message = f"no such endpoint: {request.method} {request.url.path}"
+        what = "page" if _wants_page(request) else "endpoint"
+        message = f"no such {what}: {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
     else:
         message = str(exc.detail)
-    return error_response(exc.status_code, code, message)
+    return _respond(request, exc.status_code, code, message)
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> JSON:
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
-    return error_response(503, "UNAVAILABLE", "the metadata database is unavailable; try again shortly")
+    return _respond(request, 503, "UNAVAILABLE", "the metadata database is unavailable; try again shortly")
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSON:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "INTERNAL", "internal server error; the server log has the details")
+    return _respond(request, 500, "INTERNAL", "internal server error; the server log has the details")
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, html_errors: HtmlErrorPage | None = None) -> None:
+    app.state.html_errors = html_errors
     app.add_exception_handler(RidgelineError, _ridgeline_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -80,6 +80,22 @@ class SearchRequest(Strict):
     limit: int = Field(100, ge=1, le=1000)
     cursor: str | None = None
     deleted: bool = False
+
+
+class CountRequest(Strict):
+    projects: list[str] | None = Field(None, description="project names")
+    project_ids: list[str] | None = None
+    filter: str | None = None
+    deleted: bool = False
+
+
+class HistoriesRequest(Strict):
+    run_ids: list[str] = Field(min_length=1, max_length=50)
+    keys: list[str] = Field(min_length=1, max_length=200)
+    min_step: int | None = None
+    max_step: int | None = None
+    points: int | None = Field(None, ge=3, le=100_000, description="downsample each series to about this many")
+    method: Literal["minmax", "lttb"] = "minmax"
 
 
 class MetricPointOut(BaseModel):

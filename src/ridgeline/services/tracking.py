@@ -16,7 +16,7 @@ from typing import Any, cast
 from ridgeline.domain import validation as v
 from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord, RunStatus
 from ridgeline.domain.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
-from ridgeline.domain.filters import Field, OrderKey, format_filter, parse_filter, parse_order_by
+from ridgeline.domain.filters import Expr, Field, OrderKey, format_filter, parse_filter, parse_order_by
 from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.services.downsample import DownsampleMethod, downsample
 from ridgeline.services.names import random_run_name
@@ -24,6 +24,7 @@ from ridgeline.store.metadata import MetadataStore
 from ridgeline.store.runs import BatchOutcome
 
 MAX_PAGE = 1000
+MAX_OFFSET = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -276,18 +277,47 @@ class TrackingService:
         limit: int = 100,
         cursor: str | None = None,
         deleted: bool = False,
+        offset: int = 0,
     ) -> RunPage:
+        """A page of runs; the next page follows ``cursor`` (keyset) or, for numbered pages, skips ``offset``."""
+        v.check_limit(limit, "limit", MAX_PAGE)
+        if not 0 <= offset <= MAX_OFFSET:
+            raise InvalidArgument(f"offset must be between 0 and {MAX_OFFSET}", field="offset")
+        if offset and cursor:
+            raise InvalidArgument("give a cursor or an offset, not both", field="offset")
+        expr = self._scope(project_ids, filter)
+        order = parse_order_by(order_by) or [OrderKey(Field("attribute", "start_time"), descending=True)]
+        fingerprint = _fingerprint(project_ids, format_filter(expr) if expr else "", order, deleted)
+        after = _decode_cursor(cursor, fingerprint) if cursor else None
+        runs, position = self.store.runs.search(project_ids, expr, order, after, limit, deleted, offset)
+        return RunPage(runs, None if position is None else _encode_cursor(position, fingerprint))
+
+    def count_runs(self, project_ids: list[str], *, filter: str | None = None, deleted: bool = False) -> int:
+        return self.store.aggregates.count(project_ids, self._scope(project_ids, filter), deleted)
+
+    def run_keys(self, project_ids: list[str], *, deleted: bool = False) -> dict[str, list[str]]:
+        """The param, metric and tag keys the projects' runs use (for column choosers and filter hints)."""
+        self._scope(project_ids, None)
+        return self.store.aggregates.keys(project_ids, deleted)
+
+    def group_counts(
+        self, project_ids: list[str], field: str, *, filter: str | None = None, deleted: bool = False
+    ) -> list[tuple[str | None, int]]:
+        """Matching runs per value of ``params.KEY`` or ``tags.KEY`` (None: runs without the key)."""
+        expr = self._scope(project_ids, filter)
+        kind, _, key = field.partition(".")
+        if kind not in ("params", "tags") or not key:
+            raise InvalidArgument(f"group by params.KEY or tags.KEY, got {field!r}", field="group_by")
+        v.check_key(key, "group_by")
+        return self.store.aggregates.value_counts(project_ids, expr, kind, key, deleted)
+
+    def _scope(self, project_ids: list[str], filter: str | None) -> Expr | None:
+        """Check that the projects exist and parse the filter (None when empty)."""
         if not project_ids:
             raise InvalidArgument("name at least one project to search", field="project_ids")
         for project_id in project_ids:
             self.store.projects.get(project_id, stats=False)
-        v.check_limit(limit, "limit", MAX_PAGE)
-        expr = parse_filter(v.check_encodable(filter or "", "filter"))
-        order = parse_order_by(order_by) or [OrderKey(Field("attribute", "start_time"), descending=True)]
-        fingerprint = _fingerprint(project_ids, format_filter(expr) if expr else "", order, deleted)
-        after = _decode_cursor(cursor, fingerprint) if cursor else None
-        runs, position = self.store.runs.search(project_ids, expr, order, after, limit, deleted)
-        return RunPage(runs, None if position is None else _encode_cursor(position, fingerprint))
+        return parse_filter(v.check_encodable(filter or "", "filter"))
 
 
 def _status(status: str) -> RunStatus:

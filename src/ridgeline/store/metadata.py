@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ridgeline.store.aggregates import RunAggregates
 from ridgeline.store.database import Database
 from ridgeline.store.metrics import MetricStore
 from ridgeline.store.migrate import upgrade
@@ -17,6 +18,7 @@ class MetadataStore:
         self.projects = ProjectStore(self.database)
         self.metrics = MetricStore(self.database)
         self.runs = RunStore(self.database, self.metrics)
+        self.aggregates = RunAggregates(self.database, self.runs.filters)
 
     def refresh_statistics(self) -> None:
         """Let SQLite's planner know the tables' shapes (PostgreSQL's autovacuum does this by itself).

@@ -132,6 +132,7 @@ class RunStore:
         after: list[Any] | None,
         limit: int,
         deleted: bool = False,
+        offset: int = 0,
     ) -> tuple[list[RunRecord], list[Any] | None]:
         """A page of runs, and the position of its last run when more follow (sort values, then the run id).
 
@@ -146,7 +147,7 @@ class RunStore:
             if len(after) != len(terms) + 1:
                 raise InvalidArgument("cursor belongs to another query", field="cursor")
             stmt = stmt.where(after_position(terms, after[:-1], after[-1]))
-        stmt = stmt.order_by(*(term.ordering() for term in terms), runs.c.id).limit(limit + 1)
+        stmt = stmt.order_by(*(term.ordering() for term in terms), runs.c.id).limit(limit + 1).offset(offset)
         with self.db.read() as conn:
             rows = conn.execute(stmt).all()
             page = rows[:limit]

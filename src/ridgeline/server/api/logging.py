@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import orjson
@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ridgeline.domain import columns
+from ridgeline.domain.entities import MetricHistory
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.wire import encode_value
 from ridgeline.server.deps import Tracking
 from ridgeline.server.responses import JSON
-from ridgeline.server.schemas import BatchIn, BatchOut, HistoryOut
+from ridgeline.server.schemas import BatchIn, BatchOut, HistoriesRequest, HistoryOut
 from ridgeline.services.batches import ParsedBatch, parse_batch
 
 router = APIRouter(prefix="/runs/{run_id}", tags=["logging"])
@@ -98,17 +99,50 @@ def metric_history(
             ]
         )
         return Response(body, media_type=columns.MEDIA_TYPE)
+    return JSON(_history_json(history))
+
+
+def _history_json(history: MetricHistory) -> dict[str, Any]:
+    """A history as JSON columns; non-finite values spelled "NaN", "Infinity", "-Infinity"."""
     values = history.values
     if isinstance(values, np.ndarray) and not np.isfinite(values).all():
         values = [encode_value(float(x)) for x in values]
-    return JSON(
-        {
-            "run_id": history.run_id,
-            "key": history.key,
-            "steps": history.steps,
-            "values": values,
-            "timestamps": history.timestamps,
-            "total": history.total,
-            "downsampled": history.downsampled,
-        }
-    )
+    return {
+        "run_id": history.run_id,
+        "key": history.key,
+        "steps": history.steps,
+        "values": values,
+        "timestamps": history.timestamps,
+        "total": history.total,
+        "downsampled": history.downsampled,
+    }
+
+
+MAX_HISTORIES = 1000
+
+histories_router = APIRouter(prefix="/runs", tags=["logging"])
+
+
+@histories_router.post("/histories")
+def metric_histories(body: HistoriesRequest, tracking: Tracking) -> JSON:
+    """Several histories in one request: every key of every run (a missing key gives an empty series).
+
+    Charts use it to draw many metrics, or the same metric of many runs, with one round trip.
+    """
+    if len(body.run_ids) * len(body.keys) > MAX_HISTORIES:
+        raise InvalidArgument(f"at most {MAX_HISTORIES} (run, key) pairs per request", field="keys")
+    histories = [
+        _history_json(
+            tracking.metric_history(
+                run_id,
+                key,
+                min_step=body.min_step,
+                max_step=body.max_step,
+                points=body.points,
+                method=body.method,
+            )
+        )
+        for run_id in dict.fromkeys(body.run_ids)
+        for key in dict.fromkeys(body.keys)
+    ]
+    return JSON({"histories": histories})

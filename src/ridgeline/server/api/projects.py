@@ -38,6 +38,12 @@ def get_project(project_id: str, tracking: Tracking) -> JSON:
     return JSON(project_to_json(tracking.get_project(project_id)))
 
 
+@router.get("/{project_id}/keys")
+def run_keys(project_id: str, tracking: Tracking, deleted: bool = False) -> JSON:
+    """The param, metric and tag keys this project's runs use."""
+    return JSON(tracking.run_keys([project_id], deleted=deleted))
+
+
 @router.patch("/{project_id}", response_model=ProjectOut)
 def update_project(project_id: str, body: ProjectUpdate, tracking: Tracking) -> JSON:
     return JSON(project_to_json(tracking.update_project(project_id, name=body.name, description=body.description)))

@@ -10,6 +10,7 @@ from ridgeline.server.deps import Tracking
 from ridgeline.server.responses import JSON
 from ridgeline.server.schemas import (
     Changed,
+    CountRequest,
     MoveRuns,
     RunCreate,
     RunFinish,
@@ -62,6 +63,13 @@ def search_runs(body: SearchRequest, tracking: Tracking) -> JSON:
         deleted=body.deleted,
     )
     return JSON({"runs": [run_to_json(run) for run in page.runs], "next_cursor": page.next_cursor})
+
+
+@router.post("/count")
+def count_runs(body: CountRequest, tracking: Tracking) -> JSON:
+    """How many runs match a filter (the same filter grammar as search)."""
+    ids = list(body.project_ids or []) + tracking.project_ids(body.projects or [])
+    return JSON({"count": tracking.count_runs(ids, filter=body.filter, deleted=body.deleted)})
 
 
 @router.post("/move", response_model=Changed)

@@ -1,4 +1,4 @@
-"""/healthz, the API landing page and offline API docs (Swagger UI shipped by the swagger-ui-bundle package)."""
+"""/healthz and offline API docs (Swagger UI shipped by the swagger-ui-bundle package)."""
 
 from __future__ import annotations
 
@@ -30,20 +30,6 @@ def healthz(request: Request) -> JSON:
     with request.app.state.store.database.read() as conn:
         conn.execute(text("SELECT 1"))
     return JSON({"status": "ok", "version": __version__})
-
-
-@router.get("/", include_in_schema=False)
-def index() -> JSON:
-    return JSON(
-        {
-            "name": "Ridgeline",
-            "version": __version__,
-            "api": "/api/v1",
-            "docs": "/docs",
-            "openapi": "/openapi.json",
-            "try": "curl -s localhost:5170/api/v1/projects",
-        }
-    )
 
 
 @router.get("/docs", include_in_schema=False)

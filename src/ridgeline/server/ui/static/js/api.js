@@ -1,0 +1,34 @@
+// The native API from the browser: JSON in, JSON out, errors thrown with the server's message.
+
+export class ApiError extends Error {
+  constructor(status, error) {
+    super(error?.message || `request failed with status ${status}`);
+    this.status = status;
+    this.code = error?.code;
+    this.field = error?.field;
+  }
+}
+
+export async function api(method, path, body = undefined) {
+  const init = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(`/api/v1${path}`, init);
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data?.error);
+  return data;
+}
+
+/** A client-made batch id, so a retried request is applied once. */
+export function batchId() {
+  return crypto.randomUUID().replaceAll("-", "");
+}
+
+/** Set tags on runs through the batch endpoint (the same path the SDK uses). */
+export async function setTags(runIds, tags) {
+  for (const runId of runIds) {
+    await api("POST", `/runs/${encodeURIComponent(runId)}/batches`, { batch_id: batchId(), tags });
+  }
+}
