@@ -1,0 +1,36 @@
+"""Helpers for browser tests (fixtures live in tests/ui/conftest.py)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def require_browser() -> None:
+    """Skip without Chromium, unless RIDGELINE_REQUIRE_BROWSER=1 (CI) makes that a failure."""
+    if CHROMIUM.exists():
+        return
+    message = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
+    if os.environ.get("RIDGELINE_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@dataclass
+class UiServer:
+    url: str
+    home: Path
+
+    def page_url(self, path: str) -> str:
+        return f"{self.url}{path}"
+
+
+def wait_ready(tab: Any) -> None:
+    """Until the page says it is drawn (base.js, or the page's own module once its charts are in)."""
+    tab.wait_for_function("document.documentElement.dataset.ready === 'true'")

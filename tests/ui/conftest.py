@@ -1,0 +1,79 @@
+"""Browser tests: headless Chromium (Debian's, never a downloaded one) driven by Playwright against the real server.
+
+- ``ui_server``: the real server on a free loopback port with its own data folder, shared by a module's tests
+  (each test logs into its own project); ``ui_server.url`` is the base URL, also the SDK's tracking URI.
+- ``page``: a fresh browser page. Any console error or uncaught exception on it fails the test, and a failing
+  test leaves a screenshot of the page in ``$RIDGELINE_TEST_OUTPUT`` (default ``test-output/``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.browser import CHROMIUM, UiServer, require_browser
+from support.servers import running_server
+
+OUTPUT = Path(os.environ.get("RIDGELINE_TEST_OUTPUT", "test-output"))
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    home = tmp_path_factory.mktemp("ui-home")
+    with running_server(home) as url:
+        yield UiServer(url, home)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class ConsoleLog:
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    report = yield
+    item.stash.setdefault(_FAILED, False)
+    if report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def console() -> ConsoleLog:
+    return ConsoleLog()
+
+
+@pytest.fixture
+def page(browser: Any, console: ConsoleLog, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    tab.on("console", lambda message: console.errors.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda error: console.errors.append(f"uncaught: {error}"))
+    yield tab
+    if request.node.stash.get(_FAILED, False):
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
+        tab.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+    context.close()
+    assert not console.errors, f"the page logged errors: {console.errors}"
