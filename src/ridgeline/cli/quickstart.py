@@ -6,7 +6,9 @@ import itertools
 import os
 import shutil
 import sys
+import threading
 import time
+import webbrowser
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -120,6 +122,11 @@ def _own_command() -> str:
     return os.path.relpath(running) if running.is_relative_to(Path.cwd()) else str(running)
 
 
+def _has_display() -> bool:
+    """A desktop session where a browser can open (not SSH, CI or a container without one)."""
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def _demo_runs(tracking_uri: str) -> int:
     import ridgeline
 
@@ -133,6 +140,9 @@ def quickstart(
     port: int | None = typer.Option(None, "--port", help=setting_help("port", 5170), show_default=False),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the server once the runs are logged."),
     again: bool = typer.Option(False, "--again", help="Log the demo runs again even if the data folder has them."),
+    open_browser: bool = typer.Option(
+        True, "--open/--no-open", help="Open the web UI in a browser once the server is up (desktop sessions only)."
+    ),
 ) -> None:
     """Train scikit-learn models on data sets bundled with scikit-learn, log every run, then start the server."""
     with user_errors():
@@ -149,6 +159,7 @@ def quickstart(
     base = f"http://127.0.0.1:{settings.port}"
     tracking = "" if home is None and settings.backend_uri is None else f" --tracking-uri {shown_uri(target)}"
     console.print(
+        f"[bold]Open {base}/ in your browser[/bold]: the projects, their runs table, run pages and comparisons.\n"
         "Try, in another terminal:\n"
         f"  {_own_command()} runs list -p quickstart-wine -o 'metrics.accuracy desc' -c metrics.accuracy"
         f" -c params.model{tracking}\n"
@@ -162,5 +173,9 @@ def quickstart(
     )
     if serve:
         from ridgeline.cli.server import server
+
+        if open_browser and _has_display():
+            # The server blocks this thread; the browser asks for the page once it is up.
+            threading.Timer(1.5, webbrowser.open, args=[f"{base}/"]).start()
 
         server(host="127.0.0.1", port=settings.port, home=settings.home, backend_uri=target, log_level="warning")
