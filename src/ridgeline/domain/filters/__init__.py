@@ -67,7 +67,7 @@ from ridgeline.domain.filters.nodes import (
     RunView,
 )
 from ridgeline.domain.filters.parser import parse_filter, parse_order_by
-from ridgeline.domain.filters.text import format_filter, iter_fields
+from ridgeline.domain.filters.text import format_field, format_filter, iter_fields
 
 __all__ = [
     "COMPARATORS",
@@ -90,6 +90,7 @@ __all__ = [
     "RunView",
     "ascii_lower",
     "evaluate",
+    "format_field",
     "format_filter",
     "iter_fields",
     "like_to_regex",

@@ -27,16 +27,17 @@ def format_filter(expr: Expr) -> str:
     if isinstance(expr, Or):
         return " or ".join(format_filter(item) for item in expr.items)
     if isinstance(expr, Compare):
-        return f"{_format_field(expr.field)} {expr.op} {_format_literal(expr.value)}"
+        return f"{format_field(expr.field)} {expr.op} {_format_literal(expr.value)}"
     negation = "not " if expr.negated else ""
     if isinstance(expr, InList):
         values = ", ".join(_format_literal(value) for value in expr.values)
-        return f"{_format_field(expr.field)} {negation}in ({values})"
+        return f"{format_field(expr.field)} {negation}in ({values})"
     keyword = "ilike" if expr.case_insensitive else "like"
-    return f"{_format_field(expr.field)} {negation}{keyword} {_format_literal(expr.pattern)}"
+    return f"{format_field(expr.field)} {negation}{keyword} {_format_literal(expr.pattern)}"
 
 
-def _format_field(target: Field) -> str:
+def format_field(target: Field) -> str:
+    """``metrics.KEY`` and the like, with the key in backticks when it needs them."""
     key = target.key
     if not _BARE_KEY.fullmatch(key):
         key = "`" + key.replace("`", "``") + "`"

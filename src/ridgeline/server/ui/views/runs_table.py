@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ridgeline.domain.entities import RunRecord
-from ridgeline.domain.filters import FilterError, iter_fields, parse_filter
+from ridgeline.domain.filters import Field, FieldKind, FilterError, format_field, iter_fields, parse_filter
 from ridgeline.server.deps import Tracking
 from ridgeline.server.ui.views.common import Pages
 
@@ -20,6 +20,7 @@ router = APIRouter()
 PAGE_SIZES = (25, 50, 100, 250)
 DEFAULT_COLUMNS_PER_KIND = 6
 KINDS = {"metric": "metrics", "param": "params", "tag": "tags"}
+SINGULAR: dict[str, FieldKind] = {"metrics": "metric", "params": "param", "tags": "tag"}
 # Columns every table has, with the order_by field each one sorts by.
 FIXED_COLUMNS = (
     ("Name", "attributes.name"),
@@ -37,17 +38,11 @@ class Column:
 
     @property
     def field(self) -> str:
-        return f"{self.kind}.{_quote_key(self.key)}"
+        return format_field(Field(SINGULAR[self.kind], self.key))
 
     def cell(self, run: RunRecord) -> Any:
         sources: dict[str, dict[str, Any]] = {"params": run.params, "metrics": run.metrics, "tags": run.tags}
         return sources[self.kind].get(self.key)
-
-
-def _quote_key(key: str) -> str:
-    """Keys with characters outside the grammar's bare identifiers are written in backticks."""
-    bare = key.replace("_", "a").replace("-", "a").replace(".", "a").replace("/", "a").isalnum()
-    return key if bare else "`" + key.replace("`", "``") + "`"
 
 
 def _columns(chosen: list[str], keys: dict[str, list[str]]) -> list[Column]:
@@ -76,7 +71,7 @@ def _suggestions(filter_text: str, keys: dict[str, list[str]]) -> list[str]:
         if kind is None or field.key in keys[kind]:
             continue
         close = difflib.get_close_matches(field.key, keys[kind], n=3, cutoff=0.6)
-        hint = f" Did you mean {', '.join(f'{kind}.{_quote_key(k)}' for k in close)}?" if close else ""
+        hint = f" Did you mean {', '.join(format_field(Field(field.kind, k)) for k in close)}?" if close else ""
         notes.append(f"No run in this view has {field.kind} {field.key!r}.{hint}")
     return notes
 
@@ -146,6 +141,8 @@ def runs_page(
         chosen={column.field for column in columns},
         filter=filter,
         order=sort,
+        order_param=order,
+        col_param=col or [],
         group=group,
         groups=groups,
         page=page,

@@ -1,6 +1,7 @@
 // The runs table: selection, compare, bulk tag / delete / restore. Sorting, filtering, grouping and paging are
 // plain links and forms, so every view is a URL.
 import { api, setTags } from "./api.js";
+import { attachCompletion } from "./filter-input.js";
 
 const form = document.getElementById("runs-form");
 const statusLine = document.getElementById("action-status");
@@ -76,4 +77,10 @@ if (form) {
     window.location.href = `/compare?runs=${selected().join(",")}`;
   });
   refresh();
+}
+
+const filterInput = document.getElementById("filter");
+if (filterInput) {
+  const keys = JSON.parse(document.getElementById("filter-keys").textContent);
+  attachCompletion(filterInput, document.getElementById("filter-suggestions"), keys);
 }
