@@ -1,0 +1,400 @@
+// The compare page: overlaid metric charts from one bulk histories request, the "only differences" toggle of
+// the table, parallel coordinates and a scatter over the params and metrics embedded in the page (#compare-data).
+// Every choice lives in the URL (replaceState), so a comparison can be shared as a link.
+import { markReady } from "./base.js";
+import { drawMetricChart, fetchHistories, onZoom, palette, plotlyText, pointsFor, withDetail } from "./charts.js";
+import { drawParallelCoordinates } from "./parcoords.js";
+
+const data = JSON.parse(document.getElementById("compare-data").textContent);
+const runs = data.runs.map((run, index) => ({ ...run, index, color: palette(index) }));
+const dimensions = new Map(data.dimensions.map((dimension) => [dimension.id, dimension]));
+const X_MODES = ["step", "wall", "relative"];
+const MAX_DEFAULT_DIMENSIONS = 8;
+
+// ---------------------------------------------------------------------------------------------- state and URL
+
+const query = new URLSearchParams(window.location.search);
+
+function defaultDimensions() {
+  const params = data.dimensions.filter((d) => d.kind === "params" && d.differs);
+  // Metrics whose latest values differ first: a flat axis says little.
+  const metrics = data.dimensions.filter((d) => d.kind === "metrics").sort((a, b) => b.differs - a.differs);
+  // Leave room for a few metrics (the outcome is usually what one wants to relate the params to).
+  const chosenParams = params.slice(0, MAX_DEFAULT_DIMENSIONS - Math.min(metrics.length, 3));
+  const chosenMetrics = metrics.slice(0, MAX_DEFAULT_DIMENSIONS - chosenParams.length);
+  return inPageOrder([...chosenParams, ...chosenMetrics].map((d) => d.id));
+}
+
+/** Axes always follow the checkboxes' order (params, then metrics, each alphabetical), however they were chosen. */
+function inPageOrder(ids) {
+  const wanted = new Set(ids);
+  return data.dimensions.filter((d) => wanted.has(d.id)).map((d) => d.id);
+}
+
+function readDimensions() {
+  const asked = query.getAll("dim");
+  // A lone empty ?dim= is how "no dimensions" is written; no ?dim at all means the default choice.
+  if (asked.length === 0) return { ids: defaultDimensions(), chosen: false };
+  return { ids: inPageOrder(asked), chosen: true };
+}
+
+function defaultScatterAxes() {
+  const ids = [...dimensions.keys()];
+  const varying = data.dimensions.find((d) => d.kind === "params" && d.differs) ?? data.dimensions[0];
+  const metric = data.dimensions.find((d) => d.kind === "metrics" && d.id !== varying?.id);
+  const y = metric ?? data.dimensions.find((d) => d.id !== varying?.id) ?? varying;
+  return { x: varying?.id ?? ids[0], y: y?.id ?? ids[0] };
+}
+
+const scatterDefaults = defaultScatterAxes();
+const initialDimensions = readDimensions();
+const state = {
+  xMode: X_MODES.includes(query.get("x")) ? query.get("x") : "step",
+  smoothing: Math.min(Math.max(Number(query.get("smoothing")) || 0, 0), 0.99),
+  logY: query.get("log") === "1",
+  onlyDifferences: query.get("diff") === "1",
+  dimensions: initialDimensions.ids,
+  dimensionsChosen: initialDimensions.chosen,
+  scatterX: dimensions.has(query.get("sx")) ? query.get("sx") : scatterDefaults.x,
+  scatterY: dimensions.has(query.get("sy")) ? query.get("sy") : scatterDefaults.y,
+};
+
+/** Rewrite the address to hold every choice that differs from the default (short links stay short). */
+function saveState() {
+  const params = new URLSearchParams();
+  if (state.xMode !== "step") params.set("x", state.xMode);
+  if (state.smoothing > 0) params.set("smoothing", String(state.smoothing));
+  if (state.logY) params.set("log", "1");
+  if (state.onlyDifferences) params.set("diff", "1");
+  if (state.dimensionsChosen) {
+    if (state.dimensions.length === 0) params.append("dim", "");
+    for (const id of state.dimensions) params.append("dim", id);
+  }
+  if (state.scatterX !== scatterDefaults.x) params.set("sx", state.scatterX);
+  if (state.scatterY !== scatterDefaults.y) params.set("sy", state.scatterY);
+  // Run ids are hex: written by hand so the list keeps its readable commas (URLSearchParams would escape them).
+  const rest = params.toString();
+  const search = `?runs=${runs.map((run) => run.id).join(",")}${rest ? `&${rest}` : ""}`;
+  window.history.replaceState(window.history.state, "", `${window.location.pathname}${search}`);
+}
+
+// -------------------------------------------------------------------------------------------------- numbers
+
+/** Four significant digits, like the server's number filter (ui/format.py). */
+function formatNumber(value) {
+  if (typeof value !== "number") return String(value);
+  if (Number.isNaN(value)) return "NaN";
+  if (!Number.isFinite(value)) return value > 0 ? "∞" : "-∞";
+  const magnitude = Math.abs(value);
+  if (Number.isInteger(value) && magnitude < 1e15) return value.toLocaleString("en-US");
+  if (magnitude >= 1e6 || magnitude < 1e-3) return value.toExponential(3).replace(/\.?0+e/, "e");
+  return value.toLocaleString("en-US", { maximumSignificantDigits: 4 });
+}
+
+const NUMBER = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+/** A dimension's values for an axis: numbers when every present value is one, otherwise text categories. */
+function axisValues(dimension) {
+  const present = dimension.values.filter((v) => v !== null && v !== undefined);
+  const numeric = present.every((v) => typeof v === "number" || NUMBER.test(v) || ["NaN", "Infinity", "-Infinity"].includes(v));
+  const values = dimension.values.map((v) => {
+    if (v === null || v === undefined) return null;
+    if (!numeric) return String(v);
+    const number = typeof v === "number" ? v : Number(v);
+    return Number.isFinite(number) ? number : null;
+  });
+  return { numeric, values };
+}
+
+function describe(dimension, index) {
+  const value = dimension.values[index];
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "number") return formatNumber(value);
+  return NUMBER.test(value) ? formatNumber(Number(value)) : value;
+}
+
+// -------------------------------------------------------------------------------------------------- colours
+
+for (const swatch of document.querySelectorAll(".swatch[data-index]")) {
+  swatch.style.backgroundColor = runs[Number(swatch.dataset.index)].color;
+}
+
+function theme() {
+  const style = getComputedStyle(document.documentElement);
+  const read = (name) => style.getPropertyValue(name).trim();
+  return { fg: read("--fg"), soft: read("--fg-soft"), grid: read("--chart-grid"), bg: read("--bg-raised") };
+}
+
+// --------------------------------------------------------------------------------------------------- charts
+
+const chartCards = [...document.querySelectorAll("#charts .chart-card")];
+const charts = chartCards.map((card) => ({ key: card.dataset.key, element: card.querySelector(".chart"), series: [] }));
+
+async function drawChart(chart) {
+  await drawMetricChart(chart.element, {
+    title: "",
+    series: chart.series,
+    xMode: state.xMode,
+    smoothing: state.smoothing,
+    logY: state.logY,
+  });
+  // The page's run legend names every colour; a legend per chart would repeat it and squeeze the plot.
+  if (chart.element.layout.showlegend) await window.Plotly.relayout(chart.element, { showlegend: false });
+}
+
+function seriesOf(histories, key) {
+  const series = [];
+  for (const run of runs) {
+    const history = histories.get(run.id)?.get(key);
+    if (!history || history.steps.length === 0) continue;
+    series.push({ ...history, name: run.name, runId: run.id, startTime: run.startTime, color: run.color });
+  }
+  return series;
+}
+
+/** Zooming a step axis fetches that range in detail for every run in the chart (stale answers are dropped). */
+function followZoom(chart, points) {
+  let overview = chart.series;
+  let asked = 0;
+  onZoom(chart.element, async (minStep, maxStep) => {
+    const ticket = ++asked;
+    if (minStep === null) {
+      chart.series = overview;
+    } else {
+      const detail = await fetchHistories(overview.map((s) => s.runId), [chart.key], { points, minStep, maxStep });
+      if (ticket !== asked) return;
+      chart.series = overview.map((s) => withDetail(s, detail.get(s.runId).get(chart.key), minStep, maxStep));
+    }
+    await drawChart(chart);
+  });
+  return (series) => {
+    overview = series;
+  };
+}
+
+async function drawCharts() {
+  if (charts.length === 0) return;
+  // Many traces per chart: fewer points per trace keeps 20 runs × 5 metrics quick to fetch and draw.
+  const points = Math.min(runs.length > 20 ? 500 : 1000, Math.max(500, pointsFor(charts[0].element)));
+  const histories = await fetchHistories(runs.map((run) => run.id), charts.map((chart) => chart.key), { points });
+  await Promise.all(
+    charts.map(async (chart) => {
+      chart.series = seriesOf(histories, chart.key);
+      await drawChart(chart);
+      followZoom(chart, points);
+    }),
+  );
+}
+
+let pendingRedraw = 0;
+function redrawCharts() {
+  // Smoothing fires on every slider movement: one redraw per frame is plenty.
+  cancelAnimationFrame(pendingRedraw);
+  pendingRedraw = requestAnimationFrame(() => {
+    for (const chart of charts) if (chart.series.length) drawChart(chart);
+  });
+}
+
+function wireChartControls() {
+  const xMode = document.getElementById("x-mode");
+  if (!xMode) return;
+  const smoothing = document.getElementById("smoothing");
+  const smoothingValue = document.getElementById("smoothing-value");
+  const logY = document.getElementById("log-y");
+  xMode.value = state.xMode;
+  smoothing.value = String(state.smoothing);
+  smoothingValue.textContent = String(state.smoothing);
+  logY.checked = state.logY;
+  xMode.addEventListener("change", () => {
+    state.xMode = xMode.value;
+    saveState();
+    redrawCharts();
+  });
+  smoothing.addEventListener("input", () => {
+    state.smoothing = Number(smoothing.value);
+    smoothingValue.textContent = smoothing.value;
+    saveState();
+    redrawCharts();
+  });
+  logY.addEventListener("change", () => {
+    state.logY = logY.checked;
+    saveState();
+    redrawCharts();
+  });
+}
+
+// ---------------------------------------------------------------------------------------- difference table
+
+function showOnlyDifferences() {
+  const table = document.getElementById("differences");
+  if (!table) return;
+  for (const body of table.tBodies) {
+    let shown = 0;
+    for (const row of body.rows) {
+      if (row.classList.contains("group-row")) continue;
+      row.hidden = state.onlyDifferences && !row.classList.contains("differs");
+      if (!row.hidden) shown++;
+    }
+    body.hidden = shown === 0;
+  }
+}
+
+function wireTable() {
+  const toggle = document.getElementById("only-differences");
+  if (!toggle) return;
+  toggle.checked = state.onlyDifferences;
+  toggle.addEventListener("change", () => {
+    state.onlyDifferences = toggle.checked;
+    saveState();
+    showOnlyDifferences();
+  });
+  showOnlyDifferences();
+}
+
+// ------------------------------------------------------------------------------------ parallel coordinates
+
+const legendItems = [...document.querySelectorAll("#legend li")];
+const parcoordsElement = document.getElementById("parcoords");
+const caption = document.getElementById("parcoords-caption");
+const CAPTION_HINT = "Point at a line, or tab to it, to see its run.";
+let parcoords = null;
+
+function captionFor(index) {
+  if (index === null) return CAPTION_HINT;
+  const chosen = state.dimensions.map((id) => dimensions.get(id));
+  return [runs[index].name, ...chosen.map((d) => `${d.key} ${describe(d, index)}`)].join(" · ");
+}
+
+function drawParcoords() {
+  if (!parcoordsElement) return;
+  document.getElementById("dimensions-count").textContent = String(state.dimensions.length);
+  caption.textContent = state.dimensions.length ? CAPTION_HINT : "Choose dimensions to draw.";
+  parcoords = drawParallelCoordinates(parcoordsElement, {
+    dimensions: state.dimensions.map((id) => {
+      const dimension = dimensions.get(id);
+      return { id, label: dimension.key, values: dimension.values };
+    }),
+    lines: runs.map((run) => ({ id: run.id, name: run.name, color: run.color })),
+    format: formatNumber,
+    onActive: (index) => {
+      if (state.dimensions.length) caption.textContent = captionFor(index);
+      legendItems.forEach((item, i) => item.classList.toggle("active", i === index));
+    },
+  });
+}
+
+function wireParcoords() {
+  if (!parcoordsElement) return;
+  const boxes = [...document.querySelectorAll('#dimensions input[name="dim"]')];
+  for (const box of boxes) box.checked = state.dimensions.includes(box.value);
+  document.getElementById("dimensions").addEventListener("change", () => {
+    state.dimensions = boxes.filter((box) => box.checked).map((box) => box.value);
+    state.dimensionsChosen = true;
+    saveState();
+    drawParcoords();
+  });
+  legendItems.forEach((item, index) => {
+    item.addEventListener("pointerenter", () => parcoords?.activate(index));
+    item.addEventListener("pointerleave", () => parcoords?.activate(null));
+  });
+  let width = parcoordsElement.clientWidth;
+  new ResizeObserver(() => {
+    if (parcoordsElement.clientWidth === width) return;
+    width = parcoordsElement.clientWidth;
+    drawParcoords();
+  }).observe(parcoordsElement);
+  drawParcoords();
+}
+
+// ---------------------------------------------------------------------------------------------------- scatter
+
+const scatterElement = document.getElementById("scatter");
+
+function scatterAxis(dimension, axis, colours) {
+  return {
+    type: axis.numeric ? "linear" : "category",
+    categoryorder: axis.numeric ? undefined : "category ascending",
+    title: { text: plotlyText(`${dimension.kind === "params" ? "param" : "metric"} ${dimension.key}`), font: { size: 12 } },
+    gridcolor: colours.grid,
+    linecolor: colours.grid,
+    zerolinecolor: colours.grid,
+    tickfont: { color: colours.soft },
+    automargin: true,
+  };
+}
+
+function drawScatter() {
+  const xDimension = dimensions.get(state.scatterX);
+  const yDimension = dimensions.get(state.scatterY);
+  const xAxis = axisValues(xDimension);
+  const yAxis = axisValues(yDimension);
+  const shown = runs.filter((run) => xAxis.values[run.index] !== null && yAxis.values[run.index] !== null);
+  const colours = theme();
+  const trace = {
+    type: "scatter",
+    mode: "markers",
+    x: shown.map((run) => xAxis.values[run.index]),
+    y: shown.map((run) => yAxis.values[run.index]),
+    customdata: shown.map((run) => run.id),
+    // Prebuilt text, not a hovertemplate: a key containing "%{" must not be read as a placeholder.
+    hovertext: shown.map((run) =>
+      [
+        `<b>${plotlyText(run.name)}</b>`,
+        `${plotlyText(xDimension.key)}: ${plotlyText(describe(xDimension, run.index))}`,
+        `${plotlyText(yDimension.key)}: ${plotlyText(describe(yDimension, run.index))}`,
+      ].join("<br>"),
+    ),
+    hoverinfo: "text",
+    marker: { color: shown.map((run) => run.color), size: 11, line: { width: 1, color: colours.bg } },
+  };
+  const layout = {
+    paper_bgcolor: colours.bg,
+    plot_bgcolor: colours.bg,
+    font: { color: colours.fg, size: 11, family: getComputedStyle(scatterElement).fontFamily },
+    margin: { l: 64, r: 16, t: 12, b: 48 },
+    xaxis: scatterAxis(xDimension, xAxis, colours),
+    yaxis: scatterAxis(yDimension, yAxis, colours),
+    hovermode: "closest",
+    hoverlabel: { bgcolor: colours.bg, bordercolor: colours.soft, font: { color: colours.fg } },
+    showlegend: false,
+  };
+  const missing = runs.length - shown.length;
+  document.getElementById("scatter-note").textContent = missing
+    ? `${missing} of ${runs.length} runs lack one of these values and are not shown.`
+    : "Click a point to open its run.";
+  return window.Plotly.react(scatterElement, [trace], layout, { displaylogo: false, responsive: true });
+}
+
+async function wireScatter() {
+  if (!scatterElement) return;
+  const selects = { scatterX: document.getElementById("scatter-x"), scatterY: document.getElementById("scatter-y") };
+  for (const [name, select] of Object.entries(selects)) {
+    select.value = state[name];
+    select.addEventListener("change", () => {
+      state[name] = select.value;
+      saveState();
+      drawScatter();
+    });
+  }
+  await drawScatter();
+  scatterElement.on("plotly_click", (event) => {
+    const runId = event.points[0]?.customdata;
+    if (runId) window.location.href = `/runs/${runId}`;
+  });
+}
+
+// ------------------------------------------------------------------------------------------------------ start
+
+async function start() {
+  wireChartControls();
+  wireTable();
+  wireParcoords();
+  const status = document.getElementById("charts-status");
+  const chartsDrawn = drawCharts().catch((error) => {
+    status.textContent = `Charts could not be loaded: ${error.message}`;
+  });
+  await Promise.all([chartsDrawn, wireScatter()]);
+  markReady();
+}
+
+start();
