@@ -20,7 +20,7 @@ from ridgeline.domain.values import numeric_value
 from ridgeline.domain.wire import encode_value
 from ridgeline.server.deps import Tracking
 from ridgeline.server.ui.views.common import Pages
-from ridgeline.server.ui.views.run import SYSTEM_TAG_PREFIX
+from ridgeline.server.ui.views.run import SYSTEM_TAG_PREFIX, chart_view
 
 router = APIRouter()
 
@@ -111,6 +111,10 @@ def compare_page(
     pages: Pages,
     tracking: Tracking,
     runs: Annotated[list[str] | None, Query(max_length=4_000)] = None,
+    # The run page's chart controls, under the same names, so the two pages read each other's links alike.
+    x: Annotated[str, Query(max_length=20)] = "step",
+    smooth: Annotated[str, Query(max_length=20)] = "0",
+    log: Annotated[str, Query(max_length=10)] = "",
 ) -> HTMLResponse:
     records = [tracking.get_run(run_id) for run_id in parse_run_ids(runs or [])]
     projects = {record.project_id: tracking.get_project(record.project_id) for record in records}
@@ -123,5 +127,6 @@ def compare_page(
         projects=projects,
         rows=rows,
         data=page_data(records, rows),
+        view=chart_view(x, smooth, log),
         charts=True,
     )

@@ -16,9 +16,11 @@ const MAX_DEFAULT_DIMENSIONS = 8;
 const query = new URLSearchParams(window.location.search);
 
 function defaultDimensions() {
-  const params = data.dimensions.filter((d) => d.kind === "params" && d.differs);
-  // Metrics whose latest values differ first: a flat axis says little.
-  const metrics = data.dimensions.filter((d) => d.kind === "metrics").sort((a, b) => b.differs - a.differs);
+  // What varies is what a comparison is about: a flat axis says only "all equal", which the table already shows.
+  const varying = (kind) => data.dimensions.filter((d) => d.kind === kind && d.differs);
+  const params = varying("params");
+  let metrics = varying("metrics");
+  if (params.length + metrics.length < 2) metrics = data.dimensions.filter((d) => d.kind === "metrics");
   // Leave room for a few metrics (the outcome is usually what one wants to relate the params to).
   const chosenParams = params.slice(0, MAX_DEFAULT_DIMENSIONS - Math.min(metrics.length, 3));
   const chosenMetrics = metrics.slice(0, MAX_DEFAULT_DIMENSIONS - chosenParams.length);
@@ -46,12 +48,18 @@ function defaultScatterAxes() {
   return { x: varying?.id ?? ids[0], y: y?.id ?? ids[0] };
 }
 
+function smoothingFrom(text) {
+  const weight = Number(text);
+  return weight >= 0 && weight <= 0.99 ? Math.round(weight * 100) / 100 : 0;
+}
+
 const scatterDefaults = defaultScatterAxes();
 const initialDimensions = readDimensions();
 const state = {
+  // The same names and leniency as the run page (and views/run.py's chart_view), so links read alike.
   xMode: X_MODES.includes(query.get("x")) ? query.get("x") : "step",
-  smoothing: Math.min(Math.max(Number(query.get("smoothing")) || 0, 0), 0.99),
-  logY: query.get("log") === "1",
+  smoothing: smoothingFrom(query.get("smooth")),
+  logY: ["1", "true", "on"].includes(query.get("log")),
   onlyDifferences: query.get("diff") === "1",
   dimensions: initialDimensions.ids,
   dimensionsChosen: initialDimensions.chosen,
@@ -63,7 +71,7 @@ const state = {
 function saveState() {
   const params = new URLSearchParams();
   if (state.xMode !== "step") params.set("x", state.xMode);
-  if (state.smoothing > 0) params.set("smoothing", String(state.smoothing));
+  if (state.smoothing > 0) params.set("smooth", String(state.smoothing));
   if (state.logY) params.set("log", "1");
   if (state.onlyDifferences) params.set("diff", "1");
   if (state.dimensionsChosen) {
@@ -174,8 +182,8 @@ function followZoom(chart, points) {
 
 async function drawCharts() {
   if (charts.length === 0) return;
-  // Many traces per chart: fewer points per trace keeps 20 runs × 5 metrics quick to fetch and draw.
-  const points = Math.min(runs.length > 20 ? 500 : 1000, Math.max(500, pointsFor(charts[0].element)));
+  // Many overlaid traces hide detail anyway: fewer points each keeps 20 runs × 5 metrics quick to fetch and draw.
+  const points = runs.length > 10 ? 500 : Math.min(1000, Math.max(500, pointsFor(charts[0].element)));
   const histories = await fetchHistories(runs.map((run) => run.id), charts.map((chart) => chart.key), { points });
   await Promise.all(
     charts.map(async (chart) => {
@@ -186,38 +194,39 @@ async function drawCharts() {
   );
 }
 
-let pendingRedraw = 0;
-function redrawCharts() {
-  // Smoothing fires on every slider movement: one redraw per frame is plenty.
-  cancelAnimationFrame(pendingRedraw);
-  pendingRedraw = requestAnimationFrame(() => {
-    for (const chart of charts) if (chart.series.length) drawChart(chart);
-  });
+// A dragged slider fires faster than every chart redraws: run one redraw at a time, and once more at the end.
+let redrawing = null;
+let redrawAgain = false;
+
+async function redrawCharts() {
+  if (redrawing) {
+    redrawAgain = true;
+    return;
+  }
+  redrawing = (async () => {
+    do {
+      redrawAgain = false;
+      await Promise.all(charts.filter((chart) => chart.series.length).map(drawChart));
+    } while (redrawAgain);
+  })();
+  try {
+    await redrawing;
+  } finally {
+    redrawing = null;
+  }
 }
 
 function wireChartControls() {
-  const xMode = document.getElementById("x-mode");
-  if (!xMode) return;
-  const smoothing = document.getElementById("smoothing");
-  const smoothingValue = document.getElementById("smoothing-value");
-  const logY = document.getElementById("log-y");
-  xMode.value = state.xMode;
-  smoothing.value = String(state.smoothing);
-  smoothingValue.textContent = String(state.smoothing);
-  logY.checked = state.logY;
-  xMode.addEventListener("change", () => {
-    state.xMode = xMode.value;
-    saveState();
-    redrawCharts();
-  });
-  smoothing.addEventListener("input", () => {
-    state.smoothing = Number(smoothing.value);
-    smoothingValue.textContent = smoothing.value;
-    saveState();
-    redrawCharts();
-  });
-  logY.addEventListener("change", () => {
-    state.logY = logY.checked;
+  const controls = document.getElementById("chart-controls");
+  if (!controls) return;
+  // The server drew the controls from the URL already; only the output's text needs the parsed weight.
+  document.getElementById("smooth-value").textContent = state.smoothing.toFixed(2);
+  controls.addEventListener("submit", (event) => event.preventDefault());
+  controls.addEventListener("input", () => {
+    state.xMode = controls.elements.x.value;
+    state.smoothing = Number(controls.elements.smooth.value);
+    state.logY = controls.elements.log.checked;
+    document.getElementById("smooth-value").textContent = state.smoothing.toFixed(2);
     saveState();
     redrawCharts();
   });
@@ -339,7 +348,8 @@ function drawScatter() {
     // Prebuilt text, not a hovertemplate: a key containing "%{" must not be read as a placeholder.
     hovertext: shown.map((run) =>
       [
-        `<b>${plotlyText(run.name)}</b>`,
+        // No <b>: Plotly styles it with a style attribute, which the page's CSP refuses.
+        plotlyText(run.name),
         `${plotlyText(xDimension.key)}: ${plotlyText(describe(xDimension, run.index))}`,
         `${plotlyText(yDimension.key)}: ${plotlyText(describe(yDimension, run.index))}`,
       ].join("<br>"),

@@ -120,7 +120,11 @@ export function drawParallelCoordinates(container, { dimensions, lines, format =
   }, container);
   const scales = dimensions.map((dimension) => scaleDimension(dimension.values, format));
 
+  // Painted in this order: axes, runs, the highlighted run, then tick labels (their halo over the lines).
   const axes = svg("g", { class: "pc-axes" }, root);
+  const runs = svg("g", { class: "pc-runs" }, root);
+  const highlight = svg("path", { class: "pc-highlight", d: "" }, root);
+  const tickLabels = svg("g", { class: "pc-tick-labels" }, root);
   dimensions.forEach((dimension, i) => {
     const x = xOf(i);
     const axis = svg("g", { class: `pc-axis pc-${scales[i].kind}`, "data-dimension": dimension.id }, axes);
@@ -134,10 +138,11 @@ export function drawParallelCoordinates(container, { dimensions, lines, format =
     svg("title", {}, label).textContent = dimension.label;
     // Tick labels sit right of their axis, except on the last axis, which has no room to its right.
     const last = i === dimensions.length - 1 && i > 0;
+    const ticks = svg("g", { class: `pc-ticks pc-${scales[i].kind}`, "data-dimension": dimension.id }, tickLabels);
     for (const tick of scales[i].ticks) {
       const y = yOf(tick.at);
       svg("line", { class: "pc-tick", x1: x - 3, x2: x + 3, y1: y, y2: y }, axis);
-      text(axis, shorten(tick.label, Math.min(room, 160)), {
+      text(ticks, shorten(tick.label, Math.min(room, 160)), {
         class: "pc-tick-label",
         x: last ? x - 6 : x + 6,
         y: y + 4,
@@ -146,7 +151,6 @@ export function drawParallelCoordinates(container, { dimensions, lines, format =
     }
   });
 
-  const runs = svg("g", { class: "pc-runs" }, root);
   const paths = lines.map((line, index) => {
     const points = scales.map((scale, i) => {
       const position = scale.positions[index];
@@ -168,7 +172,6 @@ export function drawParallelCoordinates(container, { dimensions, lines, format =
   });
 
   // The highlighted run is drawn again on top (SVG paints in document order), leaving the others where they are.
-  const highlight = svg("path", { class: "pc-highlight", d: "" }, root);
   let active = null;
   const activate = (index) => {
     if (index === active) return;
