@@ -103,6 +103,16 @@ def test_overview_params_and_a_chart_per_metric(ui_server: UiServer, page: Any) 
     assert drawn_charts["long"]["traces"][0]["x"][-1] == 99_999  # the last point is always kept
 
 
+def test_non_finite_values_are_gaps(ui_server: UiServer, page: Any) -> None:
+    with ridgeline.start_run(project="run-page-non-finite", tracking_uri=ui_server.url) as run:
+        for step, value in enumerate([1.0, math.nan, math.inf, 2.0, -math.inf, 3.0]):
+            run.log_metric("odd", value, step=step)
+    open_run(page, ui_server, run.id)
+    y = charts(page)["odd"]["traces"][0]["y"]
+    assert y[0] == 1.0 and y[3] == 2.0 and y[5] == 3.0
+    assert math.isnan(y[1]) and y[2] == math.inf and y[4] == -math.inf
+
+
 def test_controls_change_the_charts_and_live_in_the_url(ui_server: UiServer, page: Any) -> None:
     run_id = log_curves(ui_server, "run-page-controls", {"loss": 200})
     open_run(page, ui_server, run_id)

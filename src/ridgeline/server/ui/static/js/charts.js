@@ -129,6 +129,25 @@ function theme(element) {
   };
 }
 
+/**
+ * Plotly labels every digit between decades (1, 2, …, 9) when a log axis spans a decade or two, which crowds a
+ * small chart; 1-2-5 steps read better there. Wider and narrower spans keep Plotly's own choice.
+ */
+function logTicks(series) {
+  let low = Infinity;
+  let high = 0;
+  for (const item of series) {
+    for (const value of item.values) {
+      if (value > 0 && value < Infinity) {
+        if (value < low) low = value;
+        if (value > high) high = value;
+      }
+    }
+  }
+  const decades = Math.log10(high / low);
+  return decades >= 0.5 && decades < 3 ? "D2" : undefined;
+}
+
 const X_TITLES = { step: "step", wall: "time", relative: "seconds since start" };
 
 // Bumped on every draw so Plotly.react recomputes even when a caller reuses (and extends) the same arrays.
@@ -183,7 +202,7 @@ export function drawMetricChart(element, { title, series, xMode = "step", smooth
       type: xMode === "wall" ? "date" : "linear",
       title: { text: X_TITLES[xMode] ?? "step", font: { size: 11, color: colours.soft }, standoff: 4 },
     },
-    yaxis: { ...axis, type: logY ? "log" : "linear", exponentformat: "e" },
+    yaxis: { ...axis, type: logY ? "log" : "linear", exponentformat: "e", dtick: logY ? logTicks(series) : undefined },
     showlegend: series.length > 1,
     legend: { orientation: "h", y: -0.25, font: { size: 11 } },
     // One series: show its value wherever the cursor is along x; several: the nearest line's value.

@@ -100,7 +100,9 @@ function addCard(key) {
   grid.insertBefore(card, after ?? null);
   document.getElementById("no-metrics").hidden = true;
   controls.hidden = false;
-  return chartFor(key, element);
+  const chart = chartFor(key, element);
+  document.getElementById("metric-count").textContent = String(charts.size);
+  return chart;
 }
 
 function lastStep(series) {
@@ -441,6 +443,7 @@ function wireTags() {
   const refreshEmpty = () => {
     document.getElementById("no-tags").hidden = body.rows.length > 0;
     document.getElementById("tags-wrap").hidden = body.rows.length === 0;
+    document.getElementById("tag-count").textContent = String(body.rows.length);
   };
 
   const putRow = (key, value) => {
