@@ -136,6 +136,18 @@ def test_charts_overlay_one_trace_per_run_in_the_legend_colours_from_one_request
     assert layout["xaxis"]["title"]["text"] == "seconds since start"
 
 
+def test_zooming_a_chart_fetches_every_point_of_the_range_for_each_run(ui_server: UiServer, page: Any) -> None:
+    curve = [1 / (step + 1) for step in range(3000)]
+    logged = log_runs(ui_server, [Spec("long-a", metrics={"loss": curve}), Spec("long-b", metrics={"loss": curve})])
+    open_compare(page, ui_server, logged)
+    steps_in_range = """() => document.querySelector('#charts .chart').data.map(
+        (trace) => trace.x.filter((step) => step >= 1000 && step <= 1100).length)"""
+    assert all(count < 101 for count in page.evaluate(steps_in_range))  # the overview is downsampled
+
+    page.evaluate("Plotly.relayout(document.querySelector('#charts .chart'), {'xaxis.range': [1000, 1100]})")
+    page.wait_for_function(f"() => ({steps_in_range})().every((count) => count === 101)")
+
+
 def test_difference_table_marks_exactly_the_differing_rows_and_can_hide_the_rest(
     ui_server: UiServer, page: Any
 ) -> None:
@@ -271,6 +283,15 @@ def test_user_text_is_shown_as_text(ui_server: UiServer, page: Any) -> None:
     assert page.eval_on_selector("#parcoords .pc-run title", "title => title.textContent") == script
     assert page.evaluate("document.getElementById('scatter').data[0].x[0]") == image
     assert dialogs == []
+
+
+def test_runs_with_nothing_logged_compare_with_empty_states(ui_server: UiServer, page: Any) -> None:
+    logged = log_runs(ui_server, [Spec("empty-a"), Spec("empty-b")])
+    open_compare(page, ui_server, logged)
+    assert page.locator("#legend li").count() == 2
+    assert "None of these runs has logged a metric yet" in page.locator("main").inner_text()
+    assert "no params, metrics or tags to compare" in page.locator("main").inner_text()
+    assert page.locator("#charts, #parcoords, #scatter").count() == 0
 
 
 def test_wrong_run_lists_give_an_error_page(ui_server: UiServer) -> None:

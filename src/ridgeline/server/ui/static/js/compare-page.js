@@ -135,6 +135,7 @@ function theme() {
 
 // --------------------------------------------------------------------------------------------------- charts
 
+const chartsStatus = document.getElementById("charts-status");
 const chartCards = [...document.querySelectorAll("#charts .chart-card")];
 const charts = chartCards.map((card) => ({ key: card.dataset.key, element: card.querySelector(".chart"), series: [] }));
 
@@ -162,22 +163,25 @@ function seriesOf(histories, key) {
 
 /** Zooming a step axis fetches that range in detail for every run in the chart (stale answers are dropped). */
 function followZoom(chart, points) {
-  let overview = chart.series;
+  const overview = chart.series;
   let asked = 0;
   onZoom(chart.element, async (minStep, maxStep) => {
     const ticket = ++asked;
     if (minStep === null) {
       chart.series = overview;
     } else {
-      const detail = await fetchHistories(overview.map((s) => s.runId), [chart.key], { points, minStep, maxStep });
+      let detail;
+      try {
+        detail = await fetchHistories(overview.map((s) => s.runId), [chart.key], { points, minStep, maxStep });
+      } catch (error) {
+        chartsStatus.textContent = `Detail for ${chart.key} could not be loaded: ${error.message}`;
+        return;
+      }
       if (ticket !== asked) return;
       chart.series = overview.map((s) => withDetail(s, detail.get(s.runId).get(chart.key), minStep, maxStep));
     }
     await drawChart(chart);
   });
-  return (series) => {
-    overview = series;
-  };
 }
 
 async function drawCharts() {
@@ -399,9 +403,8 @@ async function start() {
   wireChartControls();
   wireTable();
   wireParcoords();
-  const status = document.getElementById("charts-status");
   const chartsDrawn = drawCharts().catch((error) => {
-    status.textContent = `Charts could not be loaded: ${error.message}`;
+    chartsStatus.textContent = `Charts could not be loaded: ${error.message}`;
   });
   await Promise.all([chartsDrawn, wireScatter()]);
   markReady();
