@@ -86,10 +86,7 @@ def table_rows(records: Sequence[RunRecord]) -> dict[Kind, list[Row]]:
 def page_data(records: Sequence[RunRecord], rows: dict[Kind, list[Row]]) -> dict[str, Any]:
     """What the page's script needs, as JSON (non-finite metrics spelled as strings, which JSON can carry)."""
     return {
-        "runs": [
-            {"id": record.id, "name": record.name, "startTime": record.start_time, "status": record.status.value}
-            for record in records
-        ],
+        "runs": [{"id": record.id, "name": record.name, "startTime": record.start_time} for record in records],
         "metricKeys": [row.key for row in rows["metrics"]],
         "dimensions": [
             {

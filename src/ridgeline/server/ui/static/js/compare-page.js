@@ -3,7 +3,7 @@
 // Every choice lives in the URL (replaceState), so a comparison can be shared as a link.
 import { markReady } from "./base.js";
 import { drawMetricChart, fetchHistories, onZoom, palette, plotlyText, pointsFor, withDetail } from "./charts.js";
-import { drawParallelCoordinates } from "./parcoords.js";
+import { asNumber, drawParallelCoordinates, numericValues } from "./parcoords.js";
 
 const data = JSON.parse(document.getElementById("compare-data").textContent);
 const runs = data.runs.map((run, index) => ({ ...run, index, color: palette(index) }));
@@ -99,26 +99,18 @@ function formatNumber(value) {
   return value.toLocaleString("en-US", { maximumSignificantDigits: 4 });
 }
 
-const NUMBER = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
-
 /** A dimension's values for an axis: numbers when every present value is one, otherwise text categories. */
 function axisValues(dimension) {
-  const present = dimension.values.filter((v) => v !== null && v !== undefined);
-  const numeric = present.every((v) => typeof v === "number" || NUMBER.test(v) || ["NaN", "Infinity", "-Infinity"].includes(v));
-  const values = dimension.values.map((v) => {
-    if (v === null || v === undefined) return null;
-    if (!numeric) return String(v);
-    const number = typeof v === "number" ? v : Number(v);
-    return Number.isFinite(number) ? number : null;
-  });
-  return { numeric, values };
+  const numbers = numericValues(dimension.values);
+  if (numbers) return { numeric: true, values: numbers };
+  return { numeric: false, values: dimension.values.map((v) => (v === null || v === undefined ? null : String(v))) };
 }
 
 function describe(dimension, index) {
   const value = dimension.values[index];
   if (value === null || value === undefined) return "—";
-  if (typeof value === "number") return formatNumber(value);
-  return NUMBER.test(value) ? formatNumber(Number(value)) : value;
+  const number = asNumber(value);
+  return number === null ? String(value) : formatNumber(number);
 }
 
 // -------------------------------------------------------------------------------------------------- colours

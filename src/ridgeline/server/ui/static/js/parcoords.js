@@ -34,27 +34,32 @@ function shorten(label, room) {
   return label.length <= fits ? label : `${label.slice(0, fits - 1)}…`;
 }
 
-/** A number if every present value is one (numbers, or text spelling a finite number), else null. */
-function numericValues(values) {
+// Plain decimal notation only, as the server reads param values (domain/values.py): "1e-3" is a number, "1_000" not.
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const NON_FINITE = new Set(["NaN", "Infinity", "-Infinity"]);
+
+/** The number a value is or spells (a param's text, a metric's number), or null. */
+export function asNumber(value) {
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  return typeof value === "string" && DECIMAL.test(value) ? Number(value) : null;
+}
+
+/**
+ * A dimension's values as numbers (null where missing) when every present value is numeric, else null.
+ * A metric's non-finite value (sent as "NaN", "Infinity") is numeric but has no place on an axis: null too.
+ */
+export function numericValues(values) {
   const numbers = [];
   for (const value of values) {
-    if (value === null || value === undefined) {
-      numbers.push(null);
-    } else if (typeof value === "number") {
-      numbers.push(Number.isFinite(value) ? value : null);
-    } else if (/^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(value)) {
-      numbers.push(Number(value));
-    } else if (["NaN", "Infinity", "-Infinity"].includes(value)) {
-      numbers.push(null); // a metric's non-finite value: present, but not placeable on a numeric axis
-    } else {
-      return null;
-    }
+    const number = asNumber(value);
+    if (number === null && typeof value === "string" && !NON_FINITE.has(value)) return null;
+    numbers.push(number);
   }
   return numbers;
 }
 
 /** Where each value sits on an axis (0 = bottom, 1 = top, null = missing) and the ticks to label it with. */
-export function scaleDimension(values, format = String) {
+function scaleDimension(values, format = String) {
   const numbers = numericValues(values);
   if (numbers) {
     const present = numbers.filter((n) => n !== null);
