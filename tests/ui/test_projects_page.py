@@ -65,7 +65,7 @@ def _listed(page: Any) -> dict[str, str]:
     rows: list[list[str]] = page.locator("#projects tbody tr").evaluate_all(
         "rows => rows.map(row => [row.cells[0].innerText.trim(), row.cells[2].innerText.trim()])"
     )
-    return dict((name, count) for name, count in rows)
+    return {name: count for name, count in rows}
 
 
 @pytest.fixture
@@ -87,6 +87,8 @@ def test_projects_are_listed_with_run_counts_and_activity(ui_server: UiServer, p
     listed = _listed(page)
     assert listed[big] == "2"
     assert listed[small] == "1"
+    # Projects are listed by name.
+    assert list(listed) == sorted(listed)
     # Last activity is a real, recent time (shown in local words, with the exact time kept in the markup).
     row = page.locator("#projects tbody tr", has=page.get_by_role("link", name=big, exact=True))
     stamp = row.locator("time").get_attribute("datetime")
@@ -103,7 +105,15 @@ def test_projects_are_listed_with_run_counts_and_activity(ui_server: UiServer, p
 
 def test_search_box_filters_projects_by_name(ui_server: UiServer, page: Any) -> None:
     token = uuid.uuid4().hex[:8]
-    names = [f"vision-{token}-resnet", f"vision-{token}-vit", f"nlp-{token}-bert", f"under_{token}", f"underX{token}"]
+    names = [
+        f"vision-{token}-resnet",
+        f"vision-{token}-vit",
+        f"nlp-{token}-bert",
+        f"under_{token}",
+        f"underX{token}",
+        f"pct%{token}",
+        f"pctX{token}",
+    ]
     for name in names:
         _log_runs(ui_server, name, 1)
     _open(page, ui_server, "/")
@@ -121,6 +131,7 @@ def test_search_box_filters_projects_by_name(ui_server: UiServer, page: Any) -> 
     assert search(f"{token}-VI") == {f"vision-{token}-vit"}
     # "_" is an ordinary character, not a wildcard.
     assert search(f"under_{token}") == {f"under_{token}"}
+    assert search(f"pct%{token}") == {f"pct%{token}"}
     assert search(token) == set(names)
     # Nothing found: said in words, with the query shown back.
     assert search(f"nothing-{token}") == set()
@@ -277,22 +288,37 @@ def test_pages_carry_security_headers_and_no_inline_code(ui_server: UiServer) ->
 
 
 def test_static_files_are_cached_for_good_and_gzipped(ui_server: UiServer) -> None:
-    html = httpx.get(ui_server.page_url("/")).text
-    urls = _static_urls(html)
-    assert {url.rsplit("/", 1)[-1] for url in urls} >= {"ui.css", "base.js", "favicon.svg"}
+    name = _unique("static")
+    _log_runs(ui_server, name, 1)
+    urls = sorted(
+        {
+            url
+            for path in ("/", f"/projects/{_project_id(ui_server, name)}")
+            for url in _static_urls(httpx.get(ui_server.page_url(path)).text)
+        }
+    )
+    assert {url.rsplit("/", 1)[-1] for url in urls} >= {"ui.css", "base.js", "favicon.svg", "runs-table.js"}
+    # The modules those scripts import are served from the same build.
+    for url in list(urls):
+        if url.endswith(".js"):
+            source = (STATIC_ROOT / url.split("/", 3)[3]).read_text()
+            folder = url.rsplit("/", 1)[0]
+            urls += [f"{folder}/{module}" for module in re.findall(r'from "\./([\w./-]+\.js)"', source)]
+    assert any(url.endswith("/js/api.js") for url in urls)
     with httpx.Client(base_url=ui_server.url) as http:
         for url in urls:
-            name = url.split("/", 3)[3]
-            body = (STATIC_ROOT / name).read_bytes()
+            file_name = url.split("/", 3)[3]
+            body = (STATIC_ROOT / file_name).read_bytes()
             response = http.get(url, headers={"Accept-Encoding": "gzip"})
             assert response.status_code == 200, url
             assert response.headers["cache-control"] == "public, max-age=31536000, immutable", url
+            assert response.headers["x-content-type-options"] == "nosniff", url
             assert response.content == body, url
             if len(body) > 1024:
                 assert response.headers["content-encoding"] == "gzip", url
                 assert "accept-encoding" in response.headers["vary"].lower(), url
-            expected_type = {"css": "text/css", "js": "text/javascript", "svg": "image/svg+xml"}[name.rsplit(".")[-1]]
-            assert response.headers["content-type"].startswith(expected_type), url
+            media_types = {"css": "text/css", "js": "text/javascript", "svg": "image/svg+xml"}
+            assert response.headers["content-type"].startswith(media_types[file_name.rsplit(".")[-1]]), url
             # Without gzip in Accept-Encoding the same bytes come uncompressed.
             plain = http.get(url, headers={"Accept-Encoding": "identity"})
             assert "content-encoding" not in plain.headers and plain.content == body, url
