@@ -33,4 +33,5 @@ class UiServer:
 
 def wait_ready(tab: Any) -> None:
     """Until the page says it is drawn (base.js, or the page's own module once its charts are in)."""
-    tab.wait_for_function("document.documentElement.dataset.ready === 'true'")
+    # A selector, not an expression: under the pages' CSP (no 'unsafe-eval') Playwright cannot re-evaluate a string.
+    tab.wait_for_selector("html[data-ready='true']", state="attached")

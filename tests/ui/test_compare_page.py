@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 import ridgeline
-from support.browser import UiServer
+from support.browser import UiServer, wait_ready
 
 
 @dataclass
@@ -51,16 +51,9 @@ def log_runs(server: UiServer, specs: Sequence[Spec]) -> Logged:
         return Logged(client.get_run(ids[0]).project_id, ids, [spec.name for spec in specs])
 
 
-def wait_drawn(page: Any) -> None:
-    """support.browser.wait_ready's signal, awaited without evaluating a string: the page's CSP forbids eval, and
-    Playwright evaluates a wait_for_function expression anew on every poll (it fails whenever the page is not
-    ready at the first look, as the compare page often is while its histories load)."""
-    page.wait_for_selector("html[data-ready='true']", state="attached")
-
-
 def open_compare(page: Any, server: UiServer, logged: Logged, query: str = "") -> None:
     page.goto(server.page_url(logged.compare_path(query)))
-    wait_drawn(page)
+    wait_ready(page)
 
 
 def query_of(page: Any) -> Mapping[str, list[str]]:
@@ -82,13 +75,13 @@ THREE_RUNS = [
 def test_selecting_runs_in_the_runs_table_opens_their_comparison(ui_server: UiServer, page: Any) -> None:
     logged = log_runs(ui_server, THREE_RUNS)
     page.goto(ui_server.page_url(f"/projects/{logged.project_id}"))
-    wait_drawn(page)
+    wait_ready(page)
     chosen = [logged.ids[0], logged.ids[2]]
     for run_id in chosen:
         page.check(f'#runs-form input[name="runs"][value="{run_id}"]')
     page.locator('#runs-form button[type="submit"]', has_text="Compare").click()
     page.wait_for_url(re.compile(r"/compare\?"))
-    wait_drawn(page)
+    wait_ready(page)
 
     assert page.locator("h1").inner_text() == "Compare 2 runs"
     shown = page.eval_on_selector_all("#legend li", "items => items.map((item) => item.dataset.runId)")
@@ -129,7 +122,7 @@ def test_charts_overlay_one_trace_per_run_in_the_legend_colours_from_one_request
     assert query_of(page)["x"] == ["relative"]
     assert query_of(page)["log"] == ["1"]
     page.reload()
-    wait_drawn(page)
+    wait_ready(page)
     assert page.is_checked("#chart-controls input[value=relative]")
     layout = page.evaluate("document.querySelector('#charts .chart').layout")
     assert layout["yaxis"]["type"] == "log"
@@ -174,7 +167,7 @@ def test_difference_table_marks_exactly_the_differing_rows_and_can_hide_the_rest
     assert visible == ["params.epochs", "params.seed"]
     assert query_of(page)["diff"] == ["1"]
     page.reload()
-    wait_drawn(page)
+    wait_ready(page)
     assert page.is_checked("#only-differences")
     assert page.locator(f"{rows}:visible").count() == 2
 
@@ -215,7 +208,7 @@ def test_parallel_coordinates_draw_one_line_per_run_over_the_chosen_dimensions(u
     assert page.locator("#dimensions-count").inner_text() == "4"
     assert query_of(page)["dim"] == ["params.epochs", "params.lr", "metrics.acc", "metrics.loss"]
     page.reload()
-    wait_drawn(page)
+    wait_ready(page)
     assert parcoords_axes(page) == ["params.epochs", "params.lr", "metrics.acc", "metrics.loss"]
     assert page.locator("#parcoords .pc-line").count() == 3
 
@@ -257,7 +250,7 @@ def test_scatter_shows_one_point_per_run_and_follows_its_axis_choices(ui_server:
     assert query_of(page)["sy"] == ["metrics.loss"]
 
     page.reload()
-    wait_drawn(page)
+    wait_ready(page)
     assert page.input_value("#scatter-x") == "params.model"
     assert scatter_points(page)["x"] == ["rf", "xgb", "mlp"]
 

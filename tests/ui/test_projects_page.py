@@ -187,12 +187,6 @@ def test_empty_state_shows_how_to_log_a_first_run(fresh_server: UiServer, page: 
     assert _listed(page) == {"first-project": "1"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: views/projects.py decides has_any from live projects only, so once every project is deleted the "
-    "page shows the 'No projects yet' empty state without the Live/Deleted tabs, even on /?deleted=1: deleted "
-    "projects can no longer be found or restored from the UI",
-)
 def test_deleted_projects_stay_reachable_when_no_live_project_is_left(fresh_server: UiServer, page: Any) -> None:
     _log_runs(fresh_server, "only-project", 1)
     project_id = _project_id(fresh_server, "only-project")

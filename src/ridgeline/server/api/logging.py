@@ -129,7 +129,8 @@ def metric_histories(body: HistoriesRequest, tracking: Tracking) -> JSON:
 
     Charts use it to draw many metrics, or the same metric of many runs, with one round trip.
     """
-    if len(body.run_ids) * len(body.keys) > MAX_HISTORIES:
+    run_ids, keys = list(dict.fromkeys(body.run_ids)), list(dict.fromkeys(body.keys))
+    if len(run_ids) * len(keys) > MAX_HISTORIES:
         raise InvalidArgument(f"at most {MAX_HISTORIES} (run, key) pairs per request", field="keys")
     histories = [
         _history_json(
@@ -142,7 +143,7 @@ def metric_histories(body: HistoriesRequest, tracking: Tracking) -> JSON:
                 method=body.method,
             )
         )
-        for run_id in dict.fromkeys(body.run_ids)
-        for key in dict.fromkeys(body.keys)
+        for run_id in run_ids
+        for key in keys
     ]
     return JSON({"histories": histories})

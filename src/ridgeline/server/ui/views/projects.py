@@ -23,13 +23,14 @@ def projects_page(
 ) -> HTMLResponse:
     query = q.strip()
     found = tracking.list_projects(query=query or None, deleted=deleted)
-    everything = found if (not query and not deleted) else tracking.list_projects()
+    # The empty state is for a server with no project at all, deleted ones included (they can be restored).
+    has_any = bool(found) or bool(tracking.list_projects()) or bool(tracking.list_projects(deleted=True))
     return pages.render(
         request,
         "projects.html",
         projects=found,
         query=query,
         deleted=deleted,
-        has_any=bool(everything),
+        has_any=has_any,
         title="Projects",
     )

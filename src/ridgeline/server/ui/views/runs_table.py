@@ -11,7 +11,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ridgeline.domain.entities import RunRecord
-from ridgeline.domain.filters import Field, FieldKind, FilterError, format_field, iter_fields, parse_filter
+from ridgeline.domain.filters import (
+    Field,
+    FieldKind,
+    FilterError,
+    format_field,
+    iter_fields,
+    parse_filter,
+    parse_order_by,
+)
 from ridgeline.server.deps import Tracking
 from ridgeline.server.ui.views.common import Pages
 
@@ -76,6 +84,20 @@ def _suggestions(filter_text: str, keys: dict[str, list[str]]) -> list[str]:
     return notes
 
 
+def _grouped_order(group: str, sort: str) -> list[str]:
+    """Rows sorted by the group's value first (so each group is contiguous), then by the chosen sort.
+
+    When the chosen sort is the grouping column itself, its direction orders the groups too.
+    """
+    kind, _, key = group.partition(".")
+    if kind not in SINGULAR or not key:
+        return [sort]
+    group_field = Field(SINGULAR[kind], key)
+    if parse_order_by(sort)[0].field == group_field:
+        return [sort]
+    return [f"{format_field(group_field)} ASC", sort]
+
+
 class Links:
     """URLs for this view with some parameters changed: every link keeps the rest of the view's state."""
 
@@ -113,15 +135,20 @@ def runs_page(
     keys = tracking.run_keys(ids, deleted=deleted)
     columns = _columns(col or [], keys)
     sort = order.strip() or "attributes.start_time DESC"
-    order_by = ([f"{group} ASC"] if group else []) + [sort]
     error: dict[str, Any] | None = None
     runs: list[RunRecord] = []
     total = 0
     groups: dict[str | None, int] = {}
     try:
         total = tracking.count_runs(ids, filter=filter, deleted=deleted)
+        page = min(page, max(1, -(-total // limit)))
         runs = tracking.search_runs(
-            ids, filter=filter, order_by=order_by, limit=limit, offset=(page - 1) * limit, deleted=deleted
+            ids,
+            filter=filter,
+            order_by=_grouped_order(group, sort),
+            limit=limit,
+            offset=(page - 1) * limit,
+            deleted=deleted,
         ).runs
         if group:
             groups = dict(tracking.group_counts(ids, group, filter=filter, deleted=deleted))
@@ -147,7 +174,7 @@ def runs_page(
         groups=groups,
         page=page,
         limit=limit,
-        page_sizes=PAGE_SIZES,
+        page_sizes=sorted({*PAGE_SIZES, limit}),
         pages=max(1, -(-total // limit)),
         deleted=deleted,
         error=error,

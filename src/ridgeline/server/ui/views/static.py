@@ -10,6 +10,13 @@ from ridgeline.server.ui.assets import Assets
 router = APIRouter()
 
 
+@router.get("/favicon.ico")
+def favicon(request: Request) -> Response:
+    """Browsers ask for this on any page, the JSON ones included."""
+    assets: Assets = request.app.state.assets
+    return static_file(assets.build, "favicon.svg", request)
+
+
 @router.get("/static/{build}/{name:path}")
 def static_file(build: str, name: str, request: Request) -> Response:
     assets: Assets = request.app.state.assets

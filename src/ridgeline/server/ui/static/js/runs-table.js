@@ -50,7 +50,7 @@ const actions = {
   "cancel-tag": () => {
     document.getElementById("tag-editor").hidden = true;
   },
-  "apply-tag": () => {
+  applyTag: () => {
     const key = document.getElementById("tag-key").value.trim();
     if (!key) {
       statusLine.textContent = "Give the tag a key.";
@@ -75,6 +75,10 @@ if (form) {
     // Compare takes a short, shareable link: ?runs=a,b,c.
     event.preventDefault();
     window.location.href = `/compare?runs=${selected().join(",")}`;
+  });
+  document.getElementById("tag-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    actions.applyTag();
   });
   refresh();
 }
