@@ -25,8 +25,8 @@ CHARTS_JS = """() => [...document.querySelectorAll('.chart[data-key]')].map((el)
 def drawn(page: Any) -> None:
     """Until the page says every chart is drawn.
 
-    Waits through a locator, not ``support.browser.wait_ready``: that one polls with an evaluated string, which
-    the pages' Content-Security-Policy (no 'unsafe-eval') refuses whenever the page is not ready at once.
+    Waits through a locator (Playwright's own injected script) rather than a string predicate, which Playwright
+    runs with eval in the page, where the Content-Security-Policy (no 'unsafe-eval') may refuse it.
     """
     page.locator("html[data-ready='true']").wait_for(state="attached")
 

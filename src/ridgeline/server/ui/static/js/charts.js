@@ -170,7 +170,17 @@ export function drawMetricChart(element, { title, series, xMode = "step", smooth
     const colour = item.color || palette(i);
     const x = xValues(item, xMode, item.startTime);
     const name = plotlyText(item.name ?? "");
-    const base = { type: "scatter", mode: "lines", x, name, legendgroup: String(i), hovertemplate: "%{y:.15~g}" };
+    // A line needs two points: a lone point (a metric logged once, so far) is drawn as a marker.
+    const mode = item.values.length === 1 ? "markers" : "lines";
+    const base = {
+      type: "scatter",
+      mode,
+      x,
+      name,
+      legendgroup: String(i),
+      hovertemplate: "%{y:.15~g}",
+      marker: { color: colour, size: 6 },
+    };
     if (smoothed) {
       traces.push({
         ...base,

@@ -200,8 +200,8 @@ async function loadCharts(keys, found = null) {
   found ??= await fetchHistories([runId], keys, { points });
   for (const key of keys) {
     const chart = charts.get(key);
+    // A zoom's detail stays valid (it is a step range): only the overview around it is replaced.
     chart.overview = found.get(runId).get(key);
-    chart.detail = null;
   }
   await drawAll(keys.map((key) => charts.get(key)));
 }
@@ -255,13 +255,14 @@ function showRun(run) {
   const duration = document.getElementById("run-duration");
   if (run.end_time == null) {
     duration.textContent = `${formatDuration(Math.max(0, Date.now() - run.start_time))} so far`;
-    return;
+  } else {
+    duration.textContent = formatDuration(run.end_time - run.start_time);
+    const end = document.createElement("time");
+    end.setAttribute("datetime", new Date(run.end_time).toISOString());
+    document.getElementById("run-end").replaceChildren(end);
   }
-  duration.textContent = formatDuration(run.end_time - run.start_time);
-  const end = document.createElement("time");
-  end.setAttribute("datetime", new Date(run.end_time).toISOString());
-  document.getElementById("run-end").replaceChildren(end);
-  localiseTimes(document.getElementById("run-end").parentElement);
+  // "3 seconds ago" goes stale while the page stays open.
+  localiseTimes(document.getElementById("overview"));
 }
 
 /** Append what was logged since the last look; charts for keys seen for the first time. */
