@@ -7,6 +7,8 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+
 import ridgeline
 from support.browser import UiServer
 
@@ -203,6 +205,61 @@ def test_a_live_run_grows_without_reloading(ui_server: UiServer, page: Any) -> N
     assert page.evaluate("() => window.notReloaded") is True
     loss = charts(page)["loss"]["traces"][0]
     assert loss["x"] == list(range(30))  # appended once each, in order
+
+
+# The shared helpers (static/js/charts.js), imported into a drawn page the way the run and compare pages do.
+IMPORT_CHARTS = """const page = document.querySelector('script[src*="run-page.js"]').src;
+  const charts = await import(page.replace('run-page.js', 'charts.js'));"""
+
+
+def test_fetch_histories_splits_requests_within_the_endpoint_limits(ui_server: UiServer, page: Any) -> None:
+    project = "run-page-helpers"
+    run_ids = [
+        httpx.post(f"{ui_server.url}/api/v1/runs", json={"project": project, "name": f"r{i}"}).json()["id"]
+        for i in range(51)
+    ]
+    run_id = log_curves(ui_server, project, {"loss": 30})
+    sent: list[dict[str, Any]] = []
+    page.on(
+        "request", lambda request: sent.append(request.post_data_json) if "/runs/histories" in request.url else None
+    )
+    open_run(page, ui_server, run_id)
+    sent.clear()
+
+    keys = [f"k{i}" for i in range(20)]
+    sizes = page.evaluate(
+        f"""async ([runIds, keys]) => {{ {IMPORT_CHARTS}
+        const found = await charts.fetchHistories(runIds, keys, {{points: 100, minStep: 0}});
+        return [...found.values()].map((byKey) => byKey.size); }}""",
+        [run_ids, keys],
+    )
+    assert sizes == [20] * 51  # every (run, key) answered, missing keys as empty series
+    assert [len(body["run_ids"]) * len(body["keys"]) for body in sent] == [1000, 20]
+    assert all(body["points"] == 100 and body["min_step"] == 0 for body in sent)
+
+    sent.clear()
+    many_keys = ["loss"] + [f"k{i}" for i in range(249)]
+    loss = page.evaluate(
+        f"""async ([runId, keys]) => {{ {IMPORT_CHARTS}
+        const found = await charts.fetchHistories([runId], keys);
+        return found.get(runId).get('loss').steps.length; }}""",
+        [run_id, many_keys],
+    )
+    assert loss == 30
+    assert [len(body["keys"]) for body in sent] == [200, 50]
+
+
+def test_smoothing_is_debiased_and_skips_non_finite_values(ui_server: UiServer, page: Any) -> None:
+    run_id = log_curves(ui_server, "run-page-smoothing", {"loss": 3})
+    open_run(page, ui_server, run_id)
+    smoothed = page.evaluate(
+        f"""async () => {{ {IMPORT_CHARTS}
+        return [charts.smooth([5, 5, 5], 0.9), charts.smooth([1, NaN, 3], 0.5), charts.smooth([1, 2], 0)]; }}"""
+    )
+    constant, gap, untouched = smoothed
+    assert all(abs(value - 5) < 1e-9 for value in constant)  # debiased: no pull towards 0 at the start
+    assert gap[0] == 1 and math.isnan(gap[1]) and abs(gap[2] - (0.5 * 0.5 + 0.5 * 3) / (1 - 0.25)) < 1e-12
+    assert untouched == [1, 2]
 
 
 def test_a_run_without_metrics_shows_how_to_log_one(ui_server: UiServer, page: Any) -> None:
