@@ -161,6 +161,22 @@ def test_controls_change_the_charts_and_live_in_the_url(ui_server: UiServer, pag
     assert urlsplit(page.url).query == ""
 
 
+def test_charts_follow_the_colour_theme(ui_server: UiServer, page: Any) -> None:
+    run_id = log_curves(ui_server, "run-page-theme", {"loss": 20})
+    page.emulate_media(color_scheme="light")
+    open_run(page, ui_server, run_id)
+    matches = """() => {
+      const chart = document.querySelector('.chart');
+      const background = getComputedStyle(chart).getPropertyValue('--bg-raised').trim();
+      return chart.layout.paper_bgcolor === background && background;
+    }"""
+    light = page.evaluate(matches)
+    assert light
+    page.emulate_media(color_scheme="dark")
+    dark = wait_until(page, f"() => {{ const now = ({matches})(); return now !== {light!r} && now; }}")
+    assert dark != light
+
+
 def test_zoom_fetches_detail_and_reset_returns_to_the_overview(ui_server: UiServer, page: Any) -> None:
     run_id = log_curves(ui_server, "run-page-zoom", {"loss": 20_000})
     open_run(page, ui_server, run_id)

@@ -126,6 +126,7 @@ function theme(element) {
     soft: read("--fg-soft", "#59636e"),
     grid: read("--chart-grid", "#e6eaef"),
     bg: read("--bg-raised", "#ffffff"),
+    font: style.fontFamily,
   };
 }
 
@@ -205,7 +206,7 @@ export function drawMetricChart(element, { title, series, xMode = "step", smooth
     title: title ? { text: plotlyText(title), font: { size: 13 }, x: 0, xanchor: "left", xref: "paper" } : undefined,
     paper_bgcolor: colours.bg,
     plot_bgcolor: colours.bg,
-    font: { color: colours.fg, size: 11, family: getComputedStyle(element).fontFamily },
+    font: { color: colours.fg, size: 11, family: colours.font },
     margin: { l: 56, r: 12, t: title ? 30 : 10, b: 40 },
     xaxis: {
       ...axis,

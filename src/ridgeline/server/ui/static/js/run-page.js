@@ -219,6 +219,8 @@ function wireControls() {
     writeView();
     redraw();
   });
+  // Chart colours are read from the theme's CSS variables when drawing: redraw when the OS switches theme.
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => redraw());
   controls.elements.smooth.addEventListener("input", () => {
     view.smooth = Number(controls.elements.smooth.value);
     document.getElementById("smooth-value").textContent = view.smooth.toFixed(2);
@@ -405,6 +407,15 @@ function wireNotes() {
   });
 }
 
+/** An error line for one control: filled by showError, read out by screen readers when it changes. */
+function fieldError() {
+  const line = document.createElement("p");
+  line.className = "field-error";
+  line.setAttribute("role", "alert");
+  line.hidden = true;
+  return line;
+}
+
 function smallButton(label, action, extra = "") {
   const button = document.createElement("button");
   button.type = "button";
@@ -481,11 +492,7 @@ function wireTags() {
     input.type = "text";
     input.value = current;
     input.setAttribute("aria-label", `Value of tag ${row.dataset.key}`);
-    const rowError = document.createElement("p");
-    rowError.className = "field-error";
-    rowError.setAttribute("role", "alert");
-    rowError.hidden = true;
-    cell.replaceChildren(input, rowError);
+    cell.replaceChildren(input, fieldError());
     row.querySelector(".row-actions").replaceChildren(smallButton("Save", "save"), " ", smallButton("Cancel", "cancel"));
     row.dataset.original = current;
     input.addEventListener("keydown", (event) => {
@@ -514,9 +521,7 @@ function wireTags() {
     } catch (failure) {
       let rowError = row.querySelector(".field-error");
       if (!rowError) {
-        rowError = document.createElement("p");
-        rowError.className = "field-error";
-        rowError.setAttribute("role", "alert");
+        rowError = fieldError();
         row.querySelector(".tag-value").append(rowError);
       }
       showError(rowError, failure.message);
