@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 import ridgeline
-from support.browser import UiServer
+from support.browser import UiServer, wait_ready
 
 # Every chart's Plotly data, read off the page: [{key, traces: [{x, y}], xType, yType}] in page order.
 CHARTS_JS = """() => [...document.querySelectorAll('.chart[data-key]')].map((el) => ({
@@ -22,15 +22,6 @@ CHARTS_JS = """() => [...document.querySelectorAll('.chart[data-key]')].map((el)
   xType: el._fullLayout && el._fullLayout.xaxis.type,
   yType: el._fullLayout && el._fullLayout.yaxis.type,
 }))"""
-
-
-def drawn(page: Any) -> None:
-    """Until the page says every chart is drawn.
-
-    Waits through a locator (Playwright's own injected script) rather than a string predicate, which Playwright
-    runs with eval in the page, where the Content-Security-Policy (no 'unsafe-eval') may refuse it.
-    """
-    page.locator("html[data-ready='true']").wait_for(state="attached")
 
 
 def wait_until(page: Any, script: str, timeout: float = 15.0) -> Any:
@@ -63,7 +54,7 @@ def set_smoothing(page: Any, weight: str) -> None:
 
 def open_run(page: Any, ui_server: UiServer, run_id: str, query: str = "") -> None:
     page.goto(ui_server.page_url(f"/runs/{run_id}{query}"))
-    drawn(page)
+    wait_ready(page)
 
 
 def log_curves(ui_server: UiServer, project: str, steps: dict[str, int], **run_args: Any) -> str:
@@ -145,7 +136,7 @@ def test_controls_change_the_charts_and_live_in_the_url(ui_server: UiServer, pag
 
     # The link reproduces the view.
     page.goto(page.url)
-    drawn(page)
+    wait_ready(page)
     again = charts(page)["loss"]
     assert again["yType"] == "log" and len(again["traces"]) == 2
     assert again["traces"][0]["x"] == relative
@@ -325,7 +316,7 @@ def test_name_notes_and_tags_edits_persist(ui_server: UiServer, page: Any) -> No
     assert user_tags == {"stage": "final", "owner": "ana"}
 
     page.reload()
-    drawn(page)
+    wait_ready(page)
     assert page.locator("#notes").input_value() == "lr too high\nretry with 1e-4"
     assert page.locator("#tags-table tbody tr").evaluate_all("(rows) => rows.map((r) => r.dataset.key)") == [
         "owner",
