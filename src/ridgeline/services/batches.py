@@ -112,7 +112,7 @@ def _text_map(raw: Any, field: str, max_length: int, out: _Rejections) -> dict[s
     texts: dict[str, str] = {}
     for key, value in raw.items():
         try:
-            v.check_key(key, f"{field}.{key}")
+            v.check_key(key, f"{field}.{key}" if key else f"a key in {field}")
             if value is None or isinstance(value, dict | list):
                 raise InvalidArgument(f"{field}.{key} must be a string, number or boolean", field=f"{field}.{key}")
             texts[key] = v.check_text(value, f"{field}.{key}", max_length)

@@ -44,8 +44,10 @@ async def log_batch(run_id: str, request: Request, tracking: Tracking) -> JSON:
     if parsed.rejected:
         first = parsed.rejected[0]
         more = f" (and {len(parsed.rejected) - 1} more)" if len(parsed.rejected) > 1 else ""
+        batch = parsed.batch
+        rest = "; the rest of the batch was applied" if batch.params or batch.tags or batch.metrics else ""
         raise InvalidArgument(
-            f"{first['message']}{more}; the rest of the batch was applied",
+            f"{first['message']}{more}{rest}",
             field=first["field"],
             details={"rejected": parsed.rejected, "applied": outcome.applied, "conflicts": outcome.conflicts},
         )

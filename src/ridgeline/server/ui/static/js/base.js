@@ -45,6 +45,11 @@ function wireAutosubmit() {
   }
 }
 
-localiseTimes();
-wireAutosubmit();
-if (!document.querySelector("[data-defer-ready]")) markReady();
+// Page scripts loaded with `async` may import this module before the body is parsed: act on the document then.
+function init() {
+  localiseTimes();
+  wireAutosubmit();
+  if (!document.querySelector("[data-defer-ready]")) markReady();
+}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init, { once: true });
+else init();

@@ -118,7 +118,8 @@ export function plotlyText(text) {
   return String(text).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
-function theme(element) {
+/** The page's theme colours (CSS variables), for Plotly, which cannot read CSS. */
+export function theme(element = document.documentElement) {
   const style = getComputedStyle(element);
   const read = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
   return {
@@ -159,11 +160,15 @@ let revision = 0;
  *
  * `series`: [{name, runId, steps, values, timestamps, startTime, color?}]; names are plain text. With
  * `smoothing` > 0 each series is drawn twice: the raw line faint, the smoothed line bold. `xMode` is "step",
- * "wall" or "relative"; `logY` puts the y axis on a log scale. A zoom survives redraws with the same xMode
+ * "wall" or "relative"; `logY` puts the y axis on a log scale; `showLegend` (default: with several series) adds a
+ * legend under the chart. A zoom survives redraws with the same xMode
  * and logY (new data from live updates or detail fetches), and is reset when either changes.
  * Resolves once Plotly has drawn.
  */
-export function drawMetricChart(element, { title, series, xMode = "step", smoothing = 0, logY = false }) {
+export function drawMetricChart(
+  element,
+  { title, series, xMode = "step", smoothing = 0, logY = false, showLegend = series.length > 1 },
+) {
   const colours = theme(element);
   const smoothed = smoothing > 0;
   const traces = [];
@@ -214,7 +219,7 @@ export function drawMetricChart(element, { title, series, xMode = "step", smooth
       title: { text: X_TITLES[xMode] ?? "step", font: { size: 11, color: colours.soft }, standoff: 4 },
     },
     yaxis: { ...axis, type: logY ? "log" : "linear", exponentformat: "e", dtick: logY ? logTicks(series) : undefined },
-    showlegend: series.length > 1,
+    showlegend: showLegend,
     legend: { orientation: "h", y: -0.25, font: { size: 11 } },
     // One series: show its value wherever the cursor is along x; several: the nearest line's value.
     hovermode: series.length > 1 ? "closest" : "x",

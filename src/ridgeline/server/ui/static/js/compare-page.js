@@ -2,11 +2,37 @@
 // the table, parallel coordinates and a scatter over the params and metrics embedded in the page (#compare-data).
 // Every choice lives in the URL (replaceState), so a comparison can be shared as a link.
 import { markReady } from "./base.js";
-import { drawMetricChart, fetchHistories, onZoom, palette, plotlyText, pointsFor, withDetail } from "./charts.js";
+import {
+  drawMetricChart,
+  fetchHistories,
+  onZoom,
+  palette,
+  plotlyText,
+  theme,
+  withDetail,
+} from "./charts.js";
 import { asNumber, drawParallelCoordinates, numericValues } from "./parcoords.js";
 
 const data = JSON.parse(document.getElementById("compare-data").textContent);
 const runs = data.runs.map((run, index) => ({ ...run, index, color: palette(index) }));
+
+// This module loads with `async`: the one bulk history request starts before the body is parsed and while
+// Plotly is still loading. Many overlaid traces hide detail anyway, so more than ten runs get fewer points each.
+const HISTORY_POINTS = runs.length > 10 ? 500 : 1000;
+const initialHistories = data.metricKeys.length
+  ? fetchHistories(
+      runs.map((run) => run.id),
+      data.metricKeys,
+      { points: HISTORY_POINTS },
+    )
+  : Promise.resolve(new Map());
+// Awaited once the page is drawn; until then a failure must not count as an unhandled rejection.
+initialHistories.catch(() => {});
+await new Promise((resolve) => {
+  // Deferred scripts (Plotly) run before DOMContentLoaded, so Plotly being there means that moment has passed.
+  if (document.readyState !== "loading" && window.Plotly) resolve();
+  else document.addEventListener("DOMContentLoaded", resolve, { once: true });
+});
 const dimensions = new Map(data.dimensions.map((dimension) => [dimension.id, dimension]));
 const X_MODES = ["step", "wall", "relative"];
 const MAX_DEFAULT_DIMENSIONS = 8;
@@ -119,12 +145,6 @@ for (const swatch of document.querySelectorAll(".swatch[data-index]")) {
   swatch.style.backgroundColor = runs[Number(swatch.dataset.index)].color;
 }
 
-function theme() {
-  const style = getComputedStyle(document.documentElement);
-  const read = (name) => style.getPropertyValue(name).trim();
-  return { fg: read("--fg"), soft: read("--fg-soft"), grid: read("--chart-grid"), bg: read("--bg-raised") };
-}
-
 // --------------------------------------------------------------------------------------------------- charts
 
 const chartsStatus = document.getElementById("charts-status");
@@ -138,9 +158,9 @@ async function drawChart(chart) {
     xMode: state.xMode,
     smoothing: state.smoothing,
     logY: state.logY,
+    // The page's run legend names every colour; a legend per chart would repeat it and squeeze the plot.
+    showLegend: false,
   });
-  // The page's run legend names every colour; a legend per chart would repeat it and squeeze the plot.
-  if (chart.element.layout.showlegend) await window.Plotly.relayout(chart.element, { showlegend: false });
 }
 
 function seriesOf(histories, key) {
@@ -178,9 +198,8 @@ function followZoom(chart, points) {
 
 async function drawCharts() {
   if (charts.length === 0) return;
-  // Many overlaid traces hide detail anyway: fewer points each keeps 20 runs × 5 metrics quick to fetch and draw.
-  const points = runs.length > 10 ? 500 : Math.min(1000, Math.max(500, pointsFor(charts[0].element)));
-  const histories = await fetchHistories(runs.map((run) => run.id), charts.map((chart) => chart.key), { points });
+  const points = HISTORY_POINTS;
+  const histories = await initialHistories;
   await Promise.all(
     charts.map(async (chart) => {
       chart.series = seriesOf(histories, chart.key);
