@@ -292,6 +292,16 @@ def test_static_files_are_cached_for_good_and_gzipped(ui_server: UiServer) -> No
         }
     )
     assert {url.rsplit("/", 1)[-1] for url in urls} >= {"ui.css", "base.js", "favicon.svg", "runs-table.js"}
+    # Plotly comes from the plotly package, not from static/: checked on its own below.
+    vendor = [url for url in urls if "/vendor/" in url]
+    assert [url.rsplit("/", 1)[-1] for url in vendor] == ["plotly.min.js"]
+    urls = [url for url in urls if url not in vendor]
+    with httpx.Client(base_url=ui_server.url) as http:
+        plotly = http.get(vendor[0], headers={"Accept-Encoding": "gzip"})
+    assert plotly.status_code == 200
+    assert plotly.headers["content-encoding"] == "gzip"
+    assert plotly.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert plotly.content.startswith(b"/**\n* plotly.js v")
     # The modules those scripts import are served from the same build.
     for url in list(urls):
         if url.endswith(".js"):
