@@ -273,6 +273,18 @@ export function withDetail(overview, detail, minStep, maxStep) {
   };
 }
 
+/**
+ * Resolves once the document is parsed and the deferred Plotly has run: the moment a page module loaded with
+ * `async` (to ask for its histories early) may draw.
+ */
+export function plotlyReady() {
+  return new Promise((resolve) => {
+    // Deferred scripts (Plotly) run before DOMContentLoaded, so Plotly being there means that moment has passed.
+    if (document.readyState !== "loading" && window.Plotly) resolve();
+    else document.addEventListener("DOMContentLoaded", resolve, { once: true });
+  });
+}
+
 /** About how many points a chart of this element's width can show: one min/max pair per pixel column. */
 export function pointsFor(element, { min = 200, max = 2000 } = {}) {
   const width = element.getBoundingClientRect().width || 600;
