@@ -107,11 +107,14 @@ def test_charts_overlay_one_trace_per_run_in_the_legend_colours_from_one_request
         """() => Object.fromEntries([...document.querySelectorAll('#charts .chart-card')].map((card) => [
             card.dataset.key,
             card.querySelector('.chart').data.map((trace) => ({name: trace.name, points: trace.x.length,
-                                                               colour: trace.line.color})),
+                                                               type: trace.type,
+                                                               colour: (trace.line ?? trace.marker).color})),
         ]))"""
     )
     assert [(t["name"], t["points"]) for t in traces["loss"]] == [("alpha", 50), ("beta", 50), ("gamma", 30)]
-    assert [(t["name"], t["points"]) for t in traces["acc"]] == [("alpha", 1), ("beta", 1)]
+    # A metric logged once is a bar per run (a final score), not a lone dot.
+    assert [(t["name"], t["points"], t["type"]) for t in traces["acc"]] == [("alpha", 1, "bar"), ("beta", 1, "bar")]
+    assert {t["type"] for t in traces["loss"]} == {"scatter"}
     swatches = page.eval_on_selector_all("#legend .swatch", "items => items.map((s) => s.style.backgroundColor)")
     assert [rgb(t["colour"]) for t in traces["loss"]] == swatches
 
@@ -124,7 +127,7 @@ def test_charts_overlay_one_trace_per_run_in_the_legend_colours_from_one_request
     page.reload()
     wait_ready(page)
     assert page.is_checked("#chart-controls input[value=relative]")
-    layout = page.evaluate("document.querySelector('#charts .chart').layout")
+    layout = page.evaluate("document.querySelector('#charts .chart-card[data-key=loss] .chart').layout")
     assert layout["yaxis"]["type"] == "log"
     assert layout["xaxis"]["title"]["text"] == "seconds since start"
 

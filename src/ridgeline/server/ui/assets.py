@@ -19,6 +19,8 @@ from pathlib import Path
 STATIC_ROOT = Path(__file__).resolve().parent / "static"
 PLOTLY_JS = "vendor/plotly.min.js"
 PLOTLY_CSS = "vendor/plotly.css"
+# `import … from "./name.js"` (static imports of our own modules; dynamic import() is left to run time).
+_STATIC_IMPORT = re.compile(r'^import\s[^;]*?\sfrom\s+"\./([\w./-]+\.js)";', re.MULTILINE)
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
 
 
@@ -53,6 +55,19 @@ class Assets:
         if name not in self.files and name not in (PLOTLY_JS, PLOTLY_CSS):
             raise KeyError(f"no static file {name!r}")
         return f"/static/{self.build}/{name}"
+
+    def module_imports(self, name: str) -> list[str]:
+        """Every module ``js/NAME`` imports statically, directly or not (for ``<link rel="modulepreload">``)."""
+        found: dict[str, None] = {}
+        pending = [f"js/{name}"]
+        while pending:
+            asset = self.files[pending.pop()]
+            for imported in _STATIC_IMPORT.findall(asset.body.decode()):
+                path = f"js/{imported}"
+                if path not in found and path in self.files:
+                    found[path] = None
+                    pending.append(path)
+        return [path.removeprefix("js/") for path in found]
 
     def get(self, name: str) -> Asset | None:
         if name == PLOTLY_JS:

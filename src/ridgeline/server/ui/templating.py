@@ -59,6 +59,7 @@ class Templates:
         self.env.tests["numeric"] = fmt.is_numeric
         self.env.globals.update(
             static=assets.url,
+            module_imports=assets.module_imports,
             plotly_js=lambda: assets.url(PLOTLY_JS),
             plotly_css=lambda: assets.url(PLOTLY_CSS),
             plotly_guard_ids=lambda: assets.plotly.guard_ids,

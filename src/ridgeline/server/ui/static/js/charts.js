@@ -170,9 +170,26 @@ export function drawMetricChart(
   { title, series, xMode = "step", smoothing = 0, logY = false, showLegend = series.length > 1 },
 ) {
   const colours = theme(element);
-  const smoothed = smoothing > 0;
+  // Metrics logged once (a final score) read best as bars, one per run in its colour (named on hover and in the
+  // page legend), as MLflow draws them; a live metric that gains a second point becomes a line on the next draw.
+  const bars = series.some((item) => item.values.length === 1) && series.every((item) => item.values.length <= 1);
+  const smoothed = smoothing > 0 && !bars;
   const traces = [];
   series.forEach((item, i) => {
+    if (bars) {
+      if (item.values.length === 0) return;
+      traces.push({
+        type: "bar",
+        x: [plotlyText(item.name ?? "")],
+        y: item.values,
+        name: plotlyText(item.name ?? ""),
+        marker: { color: item.color || palette(i) },
+        texttemplate: "%{y:.4~g}",
+        textposition: "auto",
+        hovertemplate: "%{y:.15~g}<extra>%{x}</extra>",
+      });
+      return;
+    }
     const colour = item.color || palette(i);
     const x = xValues(item, xMode, item.startTime);
     const name = plotlyText(item.name ?? "");
@@ -213,13 +230,15 @@ export function drawMetricChart(
     plot_bgcolor: colours.bg,
     font: { color: colours.fg, size: 11, family: colours.font },
     margin: { l: 56, r: 12, t: title ? 30 : 10, b: 40 },
-    xaxis: {
-      ...axis,
-      type: xMode === "wall" ? "date" : "linear",
-      title: { text: X_TITLES[xMode] ?? "step", font: { size: 11, color: colours.soft }, standoff: 4 },
-    },
+    xaxis: bars
+      ? { ...axis, type: "category", showticklabels: false }
+      : {
+          ...axis,
+          type: xMode === "wall" ? "date" : "linear",
+          title: { text: X_TITLES[xMode] ?? "step", font: { size: 11, color: colours.soft }, standoff: 4 },
+        },
     yaxis: { ...axis, type: logY ? "log" : "linear", exponentformat: "e", dtick: logY ? logTicks(series) : undefined },
-    showlegend: showLegend,
+    showlegend: showLegend && !bars,
     legend: { orientation: "h", y: -0.25, font: { size: 11 } },
     // One series: show its value wherever the cursor is along x; several: the nearest line's value.
     hovermode: series.length > 1 ? "closest" : "x",
@@ -227,7 +246,8 @@ export function drawMetricChart(
     uirevision: `${xMode}|${logY}`,
     datarevision: ++revision,
   };
-  element.dataset.xMode = xMode;
+  // Bars have no step axis to zoom along (onZoom reads this).
+  element.dataset.xMode = bars ? "bars" : xMode;
   const config = {
     displaylogo: false,
     responsive: true,

@@ -3,8 +3,9 @@
 //
 // This module is loaded with `async`, so it starts before the body is parsed and while Plotly (a large script)
 // is still loading: the one bulk history request is under way by the time Plotly can draw. Everything that
-// touches the body waits for the document (and the deferred Plotly and base.js) first; the modules imported
-// here only act when called.
+// touches the body waits for the document (and the deferred Plotly) first; the modules imported here only act
+// when called (base.js waits for the document by itself).
+import { localiseTimes, markReady } from "./base.js";
 import { readChartView, wireChartControls, writeChartView } from "./chart-controls.js";
 import { fetchHistories, plotlyReady } from "./charts.js";
 import { runCharts } from "./run-charts.js";
@@ -22,8 +23,6 @@ const initialHistories = fetchHistories([runId], initialKeys, { points: INITIAL_
 initialHistories.catch(() => {});
 
 await plotlyReady();
-// Imported only now: base.js acts on the whole document when it first runs, which must not be before it is parsed.
-const { localiseTimes, markReady } = await import("./base.js");
 
 const section = document.getElementById("metrics");
 const controls = document.getElementById("chart-controls");
