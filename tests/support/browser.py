@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,3 +36,17 @@ def wait_ready(tab: Any) -> None:
     """Until the page says it is drawn (base.js, or the page's own module once its charts are in)."""
     # A selector, not an expression: under the pages' CSP (no 'unsafe-eval') Playwright cannot re-evaluate a string.
     tab.wait_for_selector("html[data-ready='true']", state="attached")
+
+
+def navigate(tab: Any, action: Callable[[], None]) -> None:
+    """Do something that loads a new page, and wait until that page is ready."""
+    with tab.expect_navigation():
+        action()
+    wait_ready(tab)
+
+
+def open_page(tab: Any, server: UiServer, path: str) -> None:
+    """Load ``path`` from ``server``, expect a 200, and wait until the page is ready."""
+    response = tab.goto(server.page_url(path))
+    assert response is not None and response.status == 200, path
+    wait_ready(tab)

@@ -2,6 +2,8 @@
 
 - ``ui_server``: the real server on a free loopback port with its own data folder, shared by a module's tests
   (each test logs into its own project); ``ui_server.url`` is the base URL, also the SDK's tracking URI.
+- ``runs_server``, ``runs_reader``, ``runs_table``: the runs-table tests' own server, a ``ridgeline.Client`` on
+  it and its project of 240 runs (support/runs_table.py), built once a session for both runs-table modules.
 - ``page``: a fresh browser page. Any console error or uncaught exception on it fails the test, and a failing
   test leaves a screenshot of the page in ``$RIDGELINE_TEST_OUTPUT`` (default ``test-output/``).
 """
@@ -17,17 +19,40 @@ from typing import Any
 
 import pytest
 
+import ridgeline
 from support.browser import CHROMIUM, UiServer, require_browser
+from support.runs_table import Table, build_table
 from support.servers import running_server
 
 OUTPUT = Path(os.environ.get("RIDGELINE_TEST_OUTPUT", "test-output"))
 
 
-@pytest.fixture(scope="module")
-def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+def _serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     home = tmp_path_factory.mktemp("ui-home")
     with running_server(home) as url:
         yield UiServer(url, home)
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    yield from _serve(tmp_path_factory)
+
+
+# Session-scoped so that the two runs-table modules share one 240-run project instead of building it each.
+@pytest.fixture(scope="session")
+def runs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def runs_reader(runs_server: UiServer) -> Iterator[Any]:
+    with ridgeline.Client(tracking_uri=runs_server.url) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def runs_table(runs_server: UiServer, runs_reader: Any) -> Table:
+    return build_table(runs_server, runs_reader)
 
 
 @pytest.fixture(scope="session")
