@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import ridgeline
-from support.browser import CHROMIUM, UiServer, require_browser
+from support.browser import CHROMIUM, ConsoleLog, UiServer, require_browser
 from support.runs_table import Table, build_table
 from support.servers import running_server
 
@@ -64,19 +63,6 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield chromium
         chromium.close()
-
-
-@dataclass
-class ConsoleLog:
-    errors: list[str] = field(default_factory=list)
-    expected: list[str] = field(default_factory=list)
-
-    def expect(self, text: str) -> None:
-        """Allow console errors containing ``text`` (Chromium logs one for every page answered with 4xx)."""
-        self.expected.append(text)
-
-    def unexpected(self) -> list[str]:
-        return [error for error in self.errors if not any(text in error for text in self.expected)]
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -9,24 +9,18 @@ from __future__ import annotations
 import gzip
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 import pytest
 
 import ridgeline
 from ridgeline.server.ui.assets import STATIC_ROOT
-from support.browser import UiServer, wait_ready
+from support.browser import ConsoleLog, UiServer, assert_focus_visible, navigate, open_page, tab_until, wait_ready
 from support.servers import running_server
-
-
-class ConsoleLog(Protocol):
-    """The ``console`` fixture: the errors the page logged (checked when the test ends)."""
-
-    errors: list[str]
 
 
 def _unique(prefix: str) -> str:
@@ -45,19 +39,6 @@ def _log_runs(server: UiServer, project: str, count: int) -> list[str]:
 def _project_id(server: UiServer, name: str) -> str:
     with ridgeline.Client(tracking_uri=server.url) as client:
         return client.get_project(name).id
-
-
-def _navigate(page: Any, action: Callable[[], None]) -> None:
-    """Do something that loads a new page, and wait until that page is ready."""
-    with page.expect_navigation():
-        action()
-    wait_ready(page)
-
-
-def _open(page: Any, server: UiServer, path: str) -> None:
-    response = page.goto(server.page_url(path))
-    assert response is not None and response.status == 200, path
-    wait_ready(page)
 
 
 def _listed(page: Any) -> dict[str, str]:
@@ -83,7 +64,7 @@ def test_projects_are_listed_with_run_counts_and_activity(ui_server: UiServer, p
     _log_runs(ui_server, small, 1)
     # A deleted run no longer counts.
     httpx.post(f"{ui_server.url}/api/v1/runs/delete", json={"run_ids": [big_runs[0]]}).raise_for_status()
-    _open(page, ui_server, "/")
+    open_page(page, ui_server, "/")
     listed = _listed(page)
     assert listed[big] == "2"
     assert listed[small] == "1"
@@ -97,7 +78,7 @@ def test_projects_are_listed_with_run_counts_and_activity(ui_server: UiServer, p
     assert datetime.now(UTC) - when < timedelta(minutes=10)
     assert row.locator("time").inner_text().strip()
     # Each name leads to the project's runs.
-    _navigate(page, lambda: page.get_by_role("link", name=big, exact=True).click())
+    navigate(page, lambda: page.get_by_role("link", name=big, exact=True).click())
     assert page.url == ui_server.page_url(f"/projects/{_project_id(ui_server, big)}")
     assert page.locator("h1").inner_text() == big
     assert page.locator("#runs tbody tr[data-run-id]").count() == 2
@@ -116,11 +97,11 @@ def test_search_box_filters_projects_by_name(ui_server: UiServer, page: Any) -> 
     ]
     for name in names:
         _log_runs(ui_server, name, 1)
-    _open(page, ui_server, "/")
+    open_page(page, ui_server, "/")
 
     def search(text: str) -> set[str]:
         page.fill("#project-search", text)
-        _navigate(page, lambda: page.press("#project-search", "Enter"))
+        navigate(page, lambda: page.press("#project-search", "Enter"))
         # The box keeps what was typed, so the next search starts from it.
         assert page.input_value("#project-search") == text
         return set(_listed(page)) if page.locator("#projects").count() else set()
@@ -138,9 +119,9 @@ def test_search_box_filters_projects_by_name(ui_server: UiServer, page: Any) -> 
     assert page.locator("p.empty").inner_text() == f"No project matches “nothing-{token}”."
     # The search is part of the URL: opening it again gives the same list.
     page.fill("#project-search", f"nlp-{token}")
-    _navigate(page, lambda: page.click("form.search button[type=submit]"))
+    navigate(page, lambda: page.click("form.search button[type=submit]"))
     shared = page.url
-    _open(page, ui_server, "/")
+    open_page(page, ui_server, "/")
     page.goto(shared)
     wait_ready(page)
     assert set(_listed(page)) == {f"nlp-{token}-bert"}
@@ -153,25 +134,25 @@ def test_deleted_projects_have_their_own_tab(ui_server: UiServer, page: Any) -> 
         _log_runs(ui_server, name, 1)
     gone_id = _project_id(ui_server, gone)
     httpx.delete(f"{ui_server.url}/api/v1/projects/{gone_id}").raise_for_status()
-    _open(page, ui_server, "/")
+    open_page(page, ui_server, "/")
     assert kept in _listed(page) and gone not in _listed(page)
     assert page.get_by_role("link", name="Live").get_attribute("aria-current") == "page"
-    _navigate(page, lambda: page.get_by_role("link", name="Deleted", exact=True).click())
+    navigate(page, lambda: page.get_by_role("link", name="Deleted", exact=True).click())
     assert page.get_by_role("link", name="Deleted", exact=True).get_attribute("aria-current") == "page"
     listed = _listed(page)
     assert gone in listed and kept not in listed
     # Searching within the deleted tab stays in it.
     page.fill("#project-search", token)
-    _navigate(page, lambda: page.press("#project-search", "Enter"))
+    navigate(page, lambda: page.press("#project-search", "Enter"))
     assert set(_listed(page)) == {gone}
     assert "deleted=1" in page.url
-    _navigate(page, lambda: page.get_by_role("link", name="Live").click())
+    navigate(page, lambda: page.get_by_role("link", name="Live").click())
     assert set(_listed(page)) == {kept}
     assert page.input_value("#project-search") == token
 
 
 def test_empty_state_shows_how_to_log_a_first_run(fresh_server: UiServer, page: Any) -> None:
-    _open(page, fresh_server, "/")
+    open_page(page, fresh_server, "/")
     state = page.locator("section.empty-state")
     assert state.locator("h2").inner_text() == "No projects yet"
     snippet = state.locator("pre.snippet code").inner_text()
@@ -191,9 +172,9 @@ def test_deleted_projects_stay_reachable_when_no_live_project_is_left(fresh_serv
     _log_runs(fresh_server, "only-project", 1)
     project_id = _project_id(fresh_server, "only-project")
     httpx.delete(f"{fresh_server.url}/api/v1/projects/{project_id}").raise_for_status()
-    _open(page, fresh_server, "/?deleted=1")
+    open_page(page, fresh_server, "/?deleted=1")
     assert _listed(page) == {"only-project": "1"}
-    _open(page, fresh_server, "/")
+    open_page(page, fresh_server, "/")
     assert page.get_by_role("link", name="Deleted", exact=True).count() == 1
 
 
@@ -208,7 +189,7 @@ def test_unknown_path_gives_the_html_404_page_and_api_paths_json(
     wait_ready(page)
     assert page.locator("h1").inner_text() == "Nothing here"
     assert "no such page: GET /no/such/page" in page.locator("p.lead").inner_text()
-    _navigate(page, lambda: page.get_by_role("link", name="All projects").click())
+    navigate(page, lambda: page.get_by_role("link", name="All projects").click())
     assert page.url == ui_server.page_url("/")
     # The API keeps its JSON errors, whoever asks.
     api = page.goto(ui_server.page_url("/api/v1/no/such/endpoint"))
@@ -217,7 +198,7 @@ def test_unknown_path_gives_the_html_404_page_and_api_paths_json(
     assert api.json() == {"error": {"code": "NOT_FOUND", "message": "no such endpoint: GET /api/v1/no/such/endpoint"}}
     # Chromium reports each 404 it loaded as a console error (and asks a JSON page for /favicon.ico): once an
     # ordinary page has loaded after them, exactly those 404s, and nothing else, are expected here.
-    _open(page, ui_server, "/")
+    open_page(page, ui_server, "/")
     expected = {ui_server.page_url("/no/such/page"), ui_server.page_url("/api/v1/no/such/endpoint")}
     assert expected <= set(not_found) <= expected | {ui_server.page_url("/favicon.ico")}
     console.errors[:] = [
@@ -228,29 +209,13 @@ def test_unknown_path_gives_the_html_404_page_and_api_paths_json(
 def test_keyboard_reaches_search_and_links_with_a_visible_focus(ui_server: UiServer, page: Any) -> None:
     name = _unique("keyboard")
     _log_runs(ui_server, name, 1)
-    _open(page, ui_server, f"/?q={name}")
-    reached: list[dict[str, Any]] = []
-    for _ in range(20):
-        page.keyboard.press("Tab")
-        reached.append(
-            page.evaluate(
-                """() => {
-                  const element = document.activeElement;
-                  const style = getComputedStyle(element);
-                  return {tag: element.tagName, id: element.id, text: element.textContent.trim(),
-                          outline: style.outlineStyle, width: parseFloat(style.outlineWidth),
-                          visible: element.matches(":focus-visible")};
-                }"""
-            )
-        )
-        if reached[-1]["tag"] == "A" and reached[-1]["text"] == name:
-            break
+    open_page(page, ui_server, f"/?q={name}")
+    reached = tab_until(page, lambda item: item["tag"] == "A" and item["text"] == name, presses=20)
     # The skip link comes first; then the search box, and the project's link.
     assert reached[0]["text"] == "Skip to content"
     assert any(item["id"] == "project-search" for item in reached), reached
     assert reached[-1]["text"] == name, reached
-    for item in reached:
-        assert item["visible"] and item["outline"] != "none" and item["width"] >= 1, item
+    assert_focus_visible(reached)
 
 
 def _static_urls(html: str) -> list[str]:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 import ridgeline
-from support.browser import UiServer, navigate, open_page, wait_ready
+from support.browser import UiServer, assert_focus_visible, navigate, open_page, tab_until, wait_ready
 from support.runs_table import (
     ConsoleLog,
     Table,
@@ -249,27 +249,11 @@ def test_keyboard_reaches_the_filter_and_links_with_a_visible_focus(runs_server:
     project = f"keys-{uuid.uuid4().hex[:8]}"
     ids = sdk_runs(runs_server, project, 1)
     open_page(page, runs_server, f"/projects/{project_id_of(runs_server, project)}")
-    reached: list[dict[str, Any]] = []
-    for _ in range(40):
-        page.keyboard.press("Tab")
-        reached.append(
-            page.evaluate(
-                """() => {
-                  const element = document.activeElement;
-                  const style = getComputedStyle(element);
-                  return {tag: element.tagName, id: element.id, href: element.getAttribute("href") || "",
-                          outline: style.outlineStyle, width: parseFloat(style.outlineWidth),
-                          visible: element.matches(":focus-visible")};
-                }"""
-            )
-        )
-        if reached[-1]["href"] == f"/runs/{ids[0]}":
-            break
+    reached = tab_until(page, lambda item: item["href"] == f"/runs/{ids[0]}")
     assert reached[0]["href"] == "#main"
     assert any(item["id"] == "filter" for item in reached), reached
     assert reached[-1]["href"] == f"/runs/{ids[0]}", reached
-    for item in reached:
-        assert item["visible"] and item["outline"] != "none" and item["width"] >= 1, item
+    assert_focus_visible(reached)
 
 
 def test_a_project_without_runs_shows_how_to_log_one(runs_server: UiServer, page: Any) -> None:
