@@ -251,3 +251,24 @@ def test_histories_refuse_bad_requests(client: httpx.Client) -> None:
     error(histories(run_ids=[run_id], keys=["loss"], min_step="x"), 400, "INVALID_ARGUMENT", "min_step")
     # Nothing was refused half-way: the run's own history is untouched.
     assert history(client, run_id, "loss")["values"] == [1.0]
+
+
+def test_a_runs_histories_come_whole_in_one_get(client: httpx.Client) -> None:
+    run_id = make_run(client, "all-histories")["id"]
+    long = [float(step % 7) for step in range(5000)]
+    log(client, run_id, metrics=[series("loss", long), series("acc", [0.5, "NaN", 0.7]), series("z/last", [1.0])])
+    answer = _strict_json(client.get(f"/runs/{run_id}/metrics/histories", params={"points": 100}))
+    by_key = {item["key"]: item for item in answer["histories"]}
+    # Every key of the run, ordered by key, each downsampled like the single-history endpoint does it.
+    assert [item["key"] for item in answer["histories"]] == ["acc", "loss", "z/last"]
+    assert by_key["acc"]["values"] == [0.5, "NaN", 0.7]
+    assert by_key["loss"]["total"] == 5000 and by_key["loss"]["downsampled"] is True
+    assert by_key["loss"] == history(client, run_id, "loss", points=100)
+    whole = _strict_json(client.get(f"/runs/{run_id}/metrics/histories"))
+    assert {item["key"]: len(item["steps"]) for item in whole["histories"]} == {"acc": 3, "loss": 5000, "z/last": 1}
+    # A run without metrics answers an empty list; bad requests are named.
+    empty = make_run(client, "all-histories")["id"]
+    assert _strict_json(client.get(f"/runs/{empty}/metrics/histories")) == {"histories": []}
+    error(client.get(f"/runs/{'0' * 32}/metrics/histories"), 404, "NOT_FOUND")
+    error(client.get(f"/runs/{run_id}/metrics/histories", params={"points": 2}), 400, "INVALID_ARGUMENT", "points")
+    error(client.get(f"/runs/{run_id}/metrics/histories", params={"method": "x"}), 400, "INVALID_ARGUMENT", "method")

@@ -391,3 +391,16 @@ def test_an_unknown_run_is_the_404_page(ui_server: UiServer, page: Any, console:
     # Chromium logs the document's own 404; nothing else may be logged.
     assert console.errors == ["Failed to load resource: the server responded with a status of 404 (Not Found)"]
     console.errors.clear()
+
+
+def test_the_charts_come_from_one_preloaded_request(ui_server: UiServer, page: Any) -> None:
+    """The page asks for every history while its scripts load; the script then uses that very response."""
+    with ridgeline.start_run(project="preload", tracking_uri=ui_server.url) as run:
+        for step in range(30):
+            run.log_metrics({"a": step, "b": -step, "c": step / 2}, step=step)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url) if "/api/v1/" in request.url else None)
+    page.goto(ui_server.page_url(f"/runs/{run.id}"))
+    wait_ready(page)
+    assert requests == [f"{ui_server.url}/api/v1/runs/{run.id}/metrics/histories?points=1000"]
+    assert {key: len(chart["traces"][0]["x"]) for key, chart in charts(page).items()} == {"a": 30, "b": 30, "c": 30}

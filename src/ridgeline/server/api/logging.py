@@ -74,6 +74,24 @@ def metric_keys(run_id: str, tracking: Tracking) -> JSON:
     return JSON({"keys": tracking.metric_keys(run_id)})
 
 
+@router.get("/metrics/histories")
+def run_histories(
+    run_id: str,
+    tracking: Tracking,
+    points: Annotated[int | None, Query(ge=3, le=100_000, description="downsample each to about this many")] = None,
+    method: Literal["minmax", "lttb"] = "minmax",
+) -> JSON:
+    """Every metric of a run in one response, each (optionally) downsampled.
+
+    A GET, so a page can ask for it with `<link rel="preload">` while its scripts are still loading.
+    """
+    histories = [
+        _history_json(tracking.metric_history(run_id, key, points=points, method=method))
+        for key in tracking.metric_keys(run_id)
+    ]
+    return JSON({"histories": histories})
+
+
 @router.get("/metrics/history", response_model=HistoryOut)
 def metric_history(
     run_id: str,

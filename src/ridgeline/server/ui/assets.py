@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import mimetypes
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,12 +30,17 @@ class Asset:
     body: bytes
     media_type: str
     _gzipped: bytes | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def gzipped(self) -> bytes:
-        """Compressed on first request, not at start-up: Plotly alone takes a noticeable moment."""
-        if self._gzipped is None:
-            self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
-        return self._gzipped
+        """Compressed once, when first needed (not at start-up: Plotly alone takes a noticeable moment).
+
+        The lock makes a request that arrives mid-compression wait for it rather than compress a second time.
+        """
+        with self._lock:
+            if self._gzipped is None:
+                self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
+            return self._gzipped
 
 
 class Assets:
@@ -50,6 +56,19 @@ class Assets:
             digest.update(name.encode() + b"\0" + asset.body)
         digest.update(_plotly_version().encode())
         self.build = digest.hexdigest()[:12]
+        self._warming = threading.Lock()
+        self._warmed = False
+
+    def warm_in_background(self) -> None:
+        """Compress Plotly in a worker thread, once: the first chart page then need not wait for it (~0.3 s).
+
+        Started by the first page served, not at start-up, so servers that only answer the API never pay for it.
+        """
+        with self._warming:
+            if self._warmed:
+                return
+            self._warmed = True
+        threading.Thread(target=self.plotly.script.gzipped, name="ridgeline-assets", daemon=True).start()
 
     def url(self, name: str) -> str:
         if name not in self.files and name not in (PLOTLY_JS, PLOTLY_CSS):

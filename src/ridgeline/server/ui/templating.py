@@ -67,6 +67,7 @@ class Templates:
         )
 
     def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        self.assets.warm_in_background()
         html = self.env.get_template(name).render(request=request, **context)
         return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 

@@ -23,6 +23,8 @@ COMMIT_TAG = "ridgeline.git.commit"
 BRANCH_TAG = "ridgeline.git.branch"
 
 X_MODES = ("step", "wall", "relative")
+# Downsampling target of the first load: about one point per pixel column of a wide chart.
+INITIAL_POINTS = 1000
 MAX_SMOOTHING = 0.99
 
 
@@ -84,5 +86,6 @@ def run_page(
         system_tags=system_tags,
         user_tags=user_tags,
         view=chart_view(x, smooth, log),
+        initial_points=INITIAL_POINTS,
         charts=True,
     )

@@ -3,7 +3,7 @@
 //
 // Plotly (window.Plotly) is loaded by base.html when the page's template context has charts=True. Traces are
 // SVG "scatter", never "scattergl": WebGL is missing in headless Chromium and on many remote desktops.
-import { api } from "./api.js";
+import { ApiError, api } from "./api.js";
 
 // The bulk endpoint's limits (server/api/logging.py and server/schemas.py).
 const MAX_PAIRS = 1000;
@@ -35,8 +35,7 @@ function chunks(items, size) {
 export async function fetchHistories(runIds, keys, { points, minStep, maxStep, method } = {}) {
   const runs = [...new Set(runIds)];
   const wanted = [...new Set(keys)];
-  const result = new Map(runs.map((runId) => [runId, new Map()]));
-  if (!runs.length || !wanted.length) return result;
+  if (!runs.length || !wanted.length) return collect(runs, []);
   const keysPerRequest = Math.min(wanted.length, MAX_KEYS, MAX_PAIRS);
   const runsPerRequest = Math.max(1, Math.min(MAX_RUNS, Math.floor(MAX_PAIRS / keysPerRequest)));
   const options = {};
@@ -50,7 +49,13 @@ export async function fetchHistories(runIds, keys, { points, minStep, maxStep, m
       requests.push(api("POST", "/runs/histories", { run_ids: runChunk, keys: keyChunk, ...options }));
     }
   }
-  for (const answer of await Promise.all(requests)) {
+  return collect(runs, await Promise.all(requests));
+}
+
+/** Map runId → Map key → series, from the endpoints' answers ({histories: [...]}). */
+function collect(runIds, answers) {
+  const result = new Map(runIds.map((runId) => [runId, new Map()]));
+  for (const answer of answers) {
     for (const history of answer.histories) {
       result.get(history.run_id).set(history.key, {
         steps: history.steps,
@@ -62,6 +67,18 @@ export async function fetchHistories(runIds, keys, { points, minStep, maxStep, m
     }
   }
   return result;
+}
+
+/**
+ * Every metric of one run from `url` (GET /api/v1/runs/{id}/metrics/histories), in fetchHistories' shape.
+ * Fetched exactly as the page's `<link rel="preload">` asked (same URL, no extra headers), so the browser hands
+ * over the response already under way.
+ */
+export async function fetchRunHistories(runId, url) {
+  const response = await fetch(url);
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, answer?.error);
+  return collect([runId], [answer]);
 }
 
 /**

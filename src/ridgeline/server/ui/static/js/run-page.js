@@ -7,18 +7,20 @@
 // when called (base.js waits for the document by itself).
 import { localiseTimes, markReady } from "./base.js";
 import { readChartView, wireChartControls, writeChartView } from "./chart-controls.js";
-import { fetchHistories, plotlyReady } from "./charts.js";
+import { fetchRunHistories, plotlyReady } from "./charts.js";
 import { runCharts } from "./run-charts.js";
 import { wireEdits } from "./run-edit.js";
 import { liveUpdates } from "./run-live.js";
 
-// Downsampling target of the first load: about one point per pixel column of a wide chart.
-const INITIAL_POINTS = 1000;
 
 const runId = document.querySelector('meta[name="ridgeline-run"]').content;
 const runPath = `/runs/${encodeURIComponent(runId)}`;
 const initialKeys = JSON.parse(document.getElementById("metric-keys").textContent);
-const initialHistories = fetchHistories([runId], initialKeys, { points: INITIAL_POINTS });
+// run.html preloads every history of the run, downsampled, so the request is under way before this module runs;
+// its `points` is the downsampling target until the charts' width is known.
+const preload = document.getElementById("histories-preload");
+const INITIAL_POINTS = Number(new URL(preload.href).searchParams.get("points"));
+const initialHistories = fetchRunHistories(runId, preload.href);
 // Awaited once the page is parsed; until then a failure must not count as an unhandled rejection.
 initialHistories.catch(() => {});
 
