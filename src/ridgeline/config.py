@@ -62,6 +62,52 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds `finish()` and interpreter exit wait for buffered data to be delivered.",
     ),
     Setting("http_timeout", "RIDGELINE_HTTP_TIMEOUT", 30.0, "Seconds the SDK waits for one HTTP request."),
+    Setting(
+        "artifacts_uri",
+        "RIDGELINE_ARTIFACTS_URI",
+        None,
+        "Where the server (or an embedded run) keeps artifacts: a folder, file:///PATH, or s3://BUCKET/PREFIX "
+        "(other fsspec schemes where installed). Unset: the `artifacts` folder inside the data folder.",
+    ),
+    Setting(
+        "max_artifact_size",
+        "RIDGELINE_MAX_ARTIFACT_SIZE",
+        10 * 1024**3,
+        "Largest artifact file accepted, in bytes.",
+    ),
+    Setting(
+        "mode",
+        "RIDGELINE_MODE",
+        "online",
+        "`online`: the SDK sends to the tracking URI, spooling to disk while it cannot. `offline`: runs are "
+        "written to the spool folder only, for `ridgeline sync` to upload later.",
+    ),
+    Setting(
+        "spool_dir",
+        "RIDGELINE_SPOOL_DIR",
+        None,
+        "Folder where the SDK keeps batches it could not deliver yet (and offline runs). Unset: `spool` inside "
+        "the data folder.",
+    ),
+    Setting(
+        "capture",
+        "RIDGELINE_CAPTURE",
+        "git,command,python,packages,host,console,system",
+        "What a run records about its environment at start: a comma-separated choice of git, command, python, "
+        "packages, host, console, system; `none` for nothing.",
+    ),
+    Setting(
+        "system_metrics_interval",
+        "RIDGELINE_SYSTEM_METRICS_INTERVAL",
+        15.0,
+        "Seconds between samples of system metrics (CPU, memory, disk, network, GPU) logged as system/*; 0 stops.",
+    ),
+    Setting(
+        "git_diff_limit",
+        "RIDGELINE_GIT_DIFF_LIMIT",
+        1_000_000,
+        "Largest uncommitted git diff a run keeps, in bytes (a larger one is recorded as truncated).",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -77,6 +123,13 @@ class Settings:
     max_buffered_points: int
     flush_timeout: float
     http_timeout: float
+    artifacts_uri: str | None
+    max_artifact_size: int
+    mode: str
+    spool_dir: Path | None
+    capture: str
+    system_metrics_interval: float
+    git_diff_limit: int
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -89,6 +142,15 @@ class Settings:
                 value = os.environ.get(setting.env) or setting.default
             values[field.name] = _convert(field.type, value, setting)
         return cls(**values)
+
+    @property
+    def artifacts_location(self) -> str:
+        """The artifact store: the explicit URI, or the ``artifacts`` folder inside the data folder."""
+        return self.artifacts_uri or str(self.home / "artifacts")
+
+    @property
+    def spool_location(self) -> Path:
+        return self.spool_dir or self.home / "spool"
 
     @property
     def metadata_uri(self) -> str:
