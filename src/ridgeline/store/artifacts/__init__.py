@@ -1,0 +1,4 @@
+"""The artifact store: path safety (``paths``), storage backends over fsspec (``storage``).
+
+Nothing is re-exported here so that the SDK can check artifact names with ``paths`` without importing fsspec.
+"""
