@@ -145,3 +145,14 @@ class RunPage:
 
     def __getitem__(self, index: int) -> RunRecord:
         return self.runs[index]
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactFile:
+    """One stored file of a run: its path inside the run's artifacts, size in bytes, sha256 (hex) and when
+    it was stored (epoch ms)."""
+
+    path: str
+    size: int
+    sha256: str
+    created_at: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ridgeline.domain.entities import MetricValue, Project, RunPage, RunRecord, RunStatus
+from ridgeline.domain.entities import ArtifactFile, MetricValue, Project, RunPage, RunRecord, RunStatus
 
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -92,3 +92,13 @@ def run_from_json(data: dict[str, Any]) -> RunRecord:
 
 def page_from_json(data: dict[str, Any]) -> RunPage:
     return RunPage([run_from_json(item) for item in data["runs"]], data.get("next_cursor"))
+
+
+def artifact_to_json(artifact: ArtifactFile) -> dict[str, Any]:
+    return {"path": artifact.path, "size": artifact.size, "sha256": artifact.sha256, "created_at": artifact.created_at}
+
+
+def artifact_from_json(data: dict[str, Any]) -> ArtifactFile:
+    return ArtifactFile(
+        path=str(data["path"]), size=int(data["size"]), sha256=str(data["sha256"]), created_at=int(data["created_at"])
+    )

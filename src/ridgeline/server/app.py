@@ -12,13 +12,16 @@ from starlette.concurrency import run_in_threadpool
 
 from ridgeline import __version__
 from ridgeline.config import Settings
+from ridgeline.server.api import artifacts as artifacts_api
 from ridgeline.server.api import logging as logging_api
 from ridgeline.server.api import projects, runs, system
 from ridgeline.server.auth import authenticate
 from ridgeline.server.errors import install_error_handlers
 from ridgeline.server.limits import BodyLimit
 from ridgeline.server.ui import error_page, install_ui
+from ridgeline.services.artifacts import ArtifactService
 from ridgeline.services.tracking import TrackingService
+from ridgeline.store.artifacts.storage import open_storage
 from ridgeline.store.metadata import MetadataStore
 
 log = logging.getLogger("ridgeline.server")
@@ -61,12 +64,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.tracking = TrackingService(store)
+    app.state.artifacts = ArtifactService(store, open_storage(settings.artifacts_location), settings.max_artifact_size)
 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)])
     # The bulk histories route comes first: /runs/histories must not be taken for a run id.
     api.include_router(logging_api.histories_router)
     for module in (projects, runs, logging_api):
         api.include_router(module.router)
+    api.include_router(artifacts_api.router)
     app.include_router(api)
     app.include_router(system.router, dependencies=[Depends(authenticate)])
     app.include_router(install_ui(app), dependencies=[Depends(authenticate)])

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ridgeline.services.artifacts import ArtifactService
 from ridgeline.services.tracking import TrackingService
 
 
@@ -15,3 +16,11 @@ def _tracking(request: Request) -> TrackingService:
 
 
 Tracking = Annotated[TrackingService, Depends(_tracking)]
+
+
+def _artifacts(request: Request) -> ArtifactService:
+    service: ArtifactService = request.app.state.artifacts
+    return service
+
+
+Artifacts = Annotated[ArtifactService, Depends(_artifacts)]

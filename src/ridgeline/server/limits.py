@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ridgeline.server.errors import error_response
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
+# Artifact uploads (PUT /api/v1/runs/{id}/artifacts/{path}) are exempt: they are streamed to the artifact store
+# piece by piece, never buffered, and enforce their own, larger limit (setting max_artifact_size) as bytes arrive.
+_STREAMED_UPLOAD = re.compile(r"/api/v1/runs/[^/]+/artifacts/.+")
 
 
 class BodyLimit:
@@ -21,7 +26,7 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (scope["method"] == "PUT" and _STREAMED_UPLOAD.fullmatch(scope["path"])):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")

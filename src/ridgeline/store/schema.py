@@ -138,3 +138,14 @@ applied_batches = Table(
     Column("applied_at", BigInteger, nullable=False),
     Column("point_count", BigInteger, nullable=False),
 )
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    # A relative POSIX path that store/artifacts/paths.py accepted.
+    Column("path", String(1024), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
