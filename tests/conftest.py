@@ -31,6 +31,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     monkeypatch.setenv("RIDGELINE_HOME", str(tmp_path_factory.mktemp("default-home")))
     monkeypatch.delenv("RIDGELINE_TRACKING_URI", raising=False)
     monkeypatch.delenv("RIDGELINE_BACKEND_URI", raising=False)
+    # Environment capture adds tags, system metrics and a stdout tee to every run; tests that check it ask for it.
+    monkeypatch.setenv("RIDGELINE_CAPTURE", "none")
 
 
 @pytest.fixture(scope="session")

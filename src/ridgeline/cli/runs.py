@@ -1,4 +1,4 @@
-"""``ridgeline runs list|show``"""
+"""``ridgeline runs list|show|reproduce``"""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ridgeline.cli.common import TrackingOption, console, user_errors
+from ridgeline.cli.reproduce import reproduce
 from ridgeline.domain.entities import RunRecord
 
 app = typer.Typer(help="List and inspect runs.", no_args_is_help=True)
@@ -109,3 +110,6 @@ def show_run(run_id: str, tracking_uri: str = TrackingOption) -> None:
         for key, point in sorted(run.latest_metrics.items()):
             table.add_row(key, _number(point.value), str(point.step))
         console.print(table)
+
+
+app.command("reproduce")(reproduce)

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ridgeline.client.backend import TrackingBackend
 from ridgeline.client.resolve import backend_for
@@ -19,6 +19,9 @@ from ridgeline.domain import validation as v
 from ridgeline.domain.entities import RunRecord, RunStatus
 from ridgeline.domain.errors import Conflict, InvalidArgument, Unavailable
 from ridgeline.domain.ids import new_id, now_ms
+
+if TYPE_CHECKING:
+    from ridgeline.client.environment import CaptureChoice, RunCapture
 
 log = logging.getLogger("ridgeline")
 _time_ns = time.time_ns
@@ -69,6 +72,7 @@ class Run:
         self._finished = False
         self._done = False
         self._end_time: int | None = None
+        self._capture: RunCapture | None = None
         self._logged_params: dict[str, str] = dict(resumed_from.params) if resumed_from else {}
         # Set when the backend was unreachable at start: the sender creates the run before its first batch.
         self._create_fields = create_fields
@@ -191,6 +195,9 @@ class Run:
         final = RunStatus(str(status).upper())
         if not final.is_terminal:
             raise InvalidArgument("finish() takes FINISHED, FAILED or KILLED", field="status")
+        if self._capture is not None:
+            # While the run still takes data: the sampler's last sample and console.log go out with the rest.
+            self._capture.stop()
         with self._sender.lock:
             if self._done:
                 return
@@ -270,13 +277,20 @@ def start_run(
     run_id: str | None = None,
     parent: Run | str | None = None,
     tracking_uri: str | None = None,
+    capture: CaptureChoice = None,
 ) -> Run:
     """Start a run (or resume one with ``run_id``) and return it.
 
     ``config`` is logged as params (nested dicts become dotted keys). Usable as ``with start_run(...) as run:``
     (an exception inside ends the run as FAILED) or as a plain call followed by ``run.finish()``.
+    ``capture`` chooses what of the environment is recorded (default: the ``capture`` setting), e.g.
+    ``"git,python"``, ``["console"]``, ``False``.
     """
     settings = Settings.load()
+    # Loaded here, not at import: reaching ridgeline.start_run costs nothing for subprocess, platform, socket.
+    from ridgeline.client.environment import RESUME_PARTS, RunCapture, parse_parts
+
+    parts = parse_parts(capture, settings.capture)
     params = Run._checked_texts(_flatten(config), "param", v.MAX_PARAM_VALUE_LENGTH) if config else {}
     labels = Run._checked_texts(tags, "tag", v.MAX_TAG_VALUE_LENGTH) if tags else {}
     if run_id is not None:
@@ -298,6 +312,12 @@ def start_run(
         run.log_params(params)
     if labels:
         run.set_tags(labels)
+    if run_id is not None:
+        parts &= RESUME_PARTS
+    if parts:
+        run._capture = RunCapture(
+            run, parts, git_diff_limit=settings.git_diff_limit, interval=settings.system_metrics_interval
+        )
     return run
 
 
