@@ -167,7 +167,7 @@ def _convert(kind: Any, value: Any, setting: Setting) -> Any:
     if value is None:
         return None
     try:
-        if kind in ("Path", Path):
+        if kind in ("Path", "Path | None", Path):
             return Path(str(value)).expanduser()
         if kind in ("int", int):
             return int(value)

@@ -123,7 +123,13 @@ def test_lost_answers_are_retried_without_applying_anything_twice(tracking_uri: 
     assert [int(s) for s in history.steps] == list(range(700))
 
 
-def test_memory_is_bounded_while_the_backend_is_down(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_memory_is_bounded_while_neither_backend_nor_spool_takes_data(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the backend down the sender moves data to the disk spool; when the disk refuses too (here the spool
+    folder would be inside a plain file), data stays in memory, up to the bound."""
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("RIDGELINE_SPOOL_DIR", str(tmp_path / "not-a-folder" / "spool"))
     monkeypatch.setenv("RIDGELINE_MAX_BUFFERED_POINTS", "1000")
     settings = Settings.load()
     assert settings.max_buffered_points == 1000

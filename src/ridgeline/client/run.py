@@ -12,8 +12,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ridgeline.client.backend import TrackingBackend
-from ridgeline.client.resolve import backend_for
+from ridgeline.client.replay import deliver_leftovers_in_background
+from ridgeline.client.resolve import run_backend
 from ridgeline.client.sender import FLUSH_AT_POINTS, Sender, SeriesBuffer
+from ridgeline.client.spool import RunSpool
 from ridgeline.config import Settings
 from ridgeline.domain import validation as v
 from ridgeline.domain.entities import RunRecord, RunStatus
@@ -63,6 +65,7 @@ class Run:
         *,
         create_fields: dict[str, Any] | None = None,
         resumed_from: RunRecord | None = None,
+        target: str | None = None,
     ) -> None:
         self.id = run_id
         self.name = name
@@ -74,24 +77,22 @@ class Run:
         self._end_time: int | None = None
         self._capture: RunCapture | None = None
         self._logged_params: dict[str, str] = dict(resumed_from.params) if resumed_from else {}
-        # Set when the backend was unreachable at start: the sender creates the run before its first batch.
-        self._create_fields = create_fields
-        ensure = None if create_fields is None else self._create_later
+        # Where undelivered data waits; ``target`` (the tracking URI) tells a later process where it goes.
+        spool = RunSpool(settings.spool_location, run_id, {"target": target, "project": project, "name": name})
         self._sender = Sender(
             backend,
             run_id,
             interval=settings.flush_interval,
             max_buffered_points=settings.max_buffered_points,
-            ensure_run=ensure,
+            spool=spool,
+            # Set when the run is not on the backend yet: the sender creates it (or spools its creation) first.
+            create_fields=create_fields,
+            offline=settings.mode == "offline",
         )
         if resumed_from:
             for key, point in resumed_from.latest_metrics.items():
                 self._sender.series[key] = SeriesBuffer(next_step=point.step + 1)
         _active_runs.add(self)
-
-    def _create_later(self) -> None:
-        assert self._create_fields is not None
-        self._backend.create_run(**self._create_fields)
 
     def __repr__(self) -> str:
         return f"<ridgeline.Run {self.name!r} id={self.id} project={self.project!r}>"
@@ -206,13 +207,8 @@ class Run:
             self._finished = True
             if self._end_time is None:
                 self._end_time = now_ms()
-        undelivered = self._sender.close(self._settings.flush_timeout)
-        if undelivered:
-            log.error("ridgeline: run %s ended with %d metric points undelivered", self.id, undelivered)
-        try:
-            self._backend.finish_run(self.id, final.value, self._end_time)
-        except Unavailable as exc:
-            log.error("ridgeline: could not mark run %s as %s: %s", self.id, final.value, exc)
+        # What cannot be delivered within flush_timeout is spooled to disk with the run's end, and logged.
+        self._sender.finish(final.value, self._end_time, self._settings.flush_timeout)
         self._done = True
         _active_runs.discard(self)
         self._backend.close()
@@ -277,6 +273,7 @@ def start_run(
     run_id: str | None = None,
     parent: Run | str | None = None,
     tracking_uri: str | None = None,
+    mode: str | None = None,
     capture: CaptureChoice = None,
 ) -> Run:
     """Start a run (or resume one with ``run_id``) and return it.
@@ -286,7 +283,9 @@ def start_run(
     ``capture`` chooses what of the environment is recorded (default: the ``capture`` setting), e.g.
     ``"git,python"``, ``["console"]``, ``False``.
     """
-    settings = Settings.load()
+    settings = Settings.load(mode=mode)
+    if settings.mode not in ("online", "offline"):
+        raise InvalidArgument(f"mode must be 'online' or 'offline', got {settings.mode!r}", field="mode")
     # Loaded here, not at import: reaching ridgeline.start_run costs nothing for subprocess, platform, socket.
     from ridgeline.client.environment import RESUME_PARTS, RunCapture, parse_parts
 
@@ -299,12 +298,15 @@ def start_run(
         v.check_name(project, "project")
         if name is not None:
             v.check_name(name, "name", v.MAX_KEY_LENGTH)
-    backend = backend_for(tracking_uri, settings)
+    backend, target = run_backend(tracking_uri, settings)
+    if target is not None:
+        deliver_leftovers_in_background(settings)  # what earlier processes left in the spool
     try:
         if run_id is not None:
-            run = _resume(backend, run_id, settings)
+            run = _resume(backend, run_id, settings, target)
         else:
-            run = _create(backend, project, name, parent.id if isinstance(parent, Run) else parent, settings)
+            parent_id = parent.id if isinstance(parent, Run) else parent
+            run = _create(backend, project, name, parent_id, settings, target)
     except BaseException:
         backend.close()
         raise
@@ -321,13 +323,20 @@ def start_run(
     return run
 
 
-def _resume(backend: TrackingBackend, run_id: str, settings: Settings) -> Run:
+def _resume(backend: TrackingBackend, run_id: str, settings: Settings, target: str | None) -> Run:
     record = backend.resume_run(run_id)
     project = backend.get_project_by_id(record.project_id)
-    return Run(backend, record.id, record.name, project.name, settings, resumed_from=record)
+    return Run(backend, record.id, record.name, project.name, settings, resumed_from=record, target=target)
 
 
-def _create(backend: TrackingBackend, project: str, name: str | None, parent_id: str | None, settings: Settings) -> Run:
+def _create(
+    backend: TrackingBackend,
+    project: str,
+    name: str | None,
+    parent_id: str | None,
+    settings: Settings,
+    target: str | None,
+) -> Run:
     from ridgeline.services.names import random_run_name
 
     fields: dict[str, Any] = {
@@ -338,10 +347,13 @@ def _create(backend: TrackingBackend, project: str, name: str | None, parent_id:
         "start_time": now_ms(),
         "parent_run_id": parent_id,
     }
+    if target is None:
+        # Offline: the run goes to the spool with its client-made id; `ridgeline sync` creates it later.
+        return Run(backend, fields["run_id"], fields["name"], project, settings, create_fields=fields)
     try:
         backend.create_run(**fields)
         deferred = None
     except Unavailable as exc:
         log.warning("ridgeline: tracking backend unavailable (%s); the run will be created once it is back", exc)
         deferred = fields
-    return Run(backend, fields["run_id"], fields["name"], project, settings, create_fields=deferred)
+    return Run(backend, fields["run_id"], fields["name"], project, settings, create_fields=deferred, target=target)

@@ -2,23 +2,29 @@
 
 Guarantees:
 - a logging call never waits on the network: it appends under a lock and returns (about a microsecond);
-- each batch carries an id made once and reused on every retry, so the server applies it exactly once;
-- memory is bounded: past ``max_buffered_points`` undelivered points, logging calls wait until the sender has
-  taken some (the training loop slows down rather than the process running out of memory);
-- an unreachable backend (``Unavailable``) is retried with backoff; a batch the backend refuses for good is
-  reported on the ``ridgeline`` logger and dropped, so one bad batch never blocks the rest.
+- each batch carries an id made once and kept on every retry and in the spool, so the server applies it once;
+- an unreachable backend (``Unavailable``) never holds data in memory for long: at every interval what is
+  buffered goes to the run's disk spool (``spool.py``), and the spool is delivered, oldest first, with
+  exponential backoff and jitter, before anything newer is sent directly, so order is kept;
+- memory is bounded: past ``max_buffered_points`` undelivered points in memory (only reachable when the spool
+  cannot be written either), logging calls wait until the sender has taken some;
+- a batch the backend refuses for good is reported on the ``ridgeline`` logger and dropped, so one bad batch
+  never blocks the rest;
+- in offline mode everything goes to the spool and nothing is sent (``ridgeline sync`` delivers it later).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from array import array
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ridgeline.client.backend import TrackingBackend
+from ridgeline.client.spool import RunSpool
 from ridgeline.domain.entities import LogBatch, MetricSeries
 from ridgeline.domain.errors import RidgelineError, Unavailable
 from ridgeline.domain.ids import new_id
@@ -30,7 +36,15 @@ MAX_BATCH_POINTS = 100_000
 MAX_BATCH_TEXT = 4_000_000
 FLUSH_AT_POINTS = 100_000
 MAX_UNEXPECTED_FAILURES = 5
+_BACKOFF_BASE_S = 0.2
 _BACKOFF_MAX_S = 5.0
+
+
+def backoff_delay(failures: int, maximum: float = _BACKOFF_MAX_S) -> float:
+    """Exponential backoff with jitter (between half and all of the doubled delay), so that many clients coming
+    back after one outage do not retry in lockstep."""
+    ceiling = min(maximum, _BACKOFF_BASE_S * 2 ** min(failures, 10))
+    return random.uniform(ceiling / 2, ceiling)
 
 
 @dataclass(slots=True)
@@ -63,12 +77,15 @@ class Sender:
         *,
         interval: float,
         max_buffered_points: int,
-        ensure_run: Callable[[], None] | None = None,
+        spool: RunSpool,
+        create_fields: dict[str, Any] | None = None,
+        offline: bool = False,
     ) -> None:
         self.backend = backend
         self.run_id = run_id
         self.interval = interval
         self.max_buffered_points = max_buffered_points
+        self.spool = spool
         self.lock = threading.Lock()
         self.room = threading.Condition(self.lock)
         self._drained = threading.Condition(self.lock)
@@ -76,11 +93,15 @@ class Sender:
         self.params: dict[str, str] = {}
         self.tags: dict[str, str] = {}
         self.pending = 0
-        self._ensure_run = ensure_run
+        # Set when the run is not on the backend yet (it was unreachable at start, or the run is offline).
+        self._create = create_fields
+        self._offline = offline
         self._inflight: LogBatch | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._failures = 0
+        self._retry_at = 0.0
+        self._spool_broken = False
         self.dropped_points = 0
         self._thread = threading.Thread(target=self._loop, name=f"ridgeline-sender-{run_id[:8]}", daemon=True)
         self._thread.start()
@@ -98,14 +119,19 @@ class Sender:
 
     # the sender thread --------------------------------------------------------------------------------------
 
+    def _spooling(self) -> bool:
+        """True while new data must go to the spool: offline, or older data is still waiting there."""
+        return self._offline or self.spool.pending > 0
+
     def _has_work(self) -> bool:
-        return bool(self.pending or self.params or self.tags or self._inflight or self._ensure_run)
+        in_memory = self.pending or self.params or self.tags or self._inflight or self._create
+        return bool(in_memory or (self.spool.pending and not self._offline))
 
     def _take(self) -> LogBatch | None:
         """Move up to MAX_BATCH_POINTS buffered points and MAX_BATCH_TEXT characters of params and tags into a
         new in-flight batch (inside the lock, so ``flush`` never sees the work as gone before it is sent).
 
-        ``pending`` still counts the batch's points until it is delivered, so memory stays within the bound.
+        ``pending`` still counts the batch's points until it is delivered or spooled, so memory stays bounded.
         """
         with self.lock:
             buffered = any(buf.steps for buf in self.series.values())
@@ -132,25 +158,59 @@ class Sender:
         return batch
 
     def _settle(self, batch: LogBatch) -> None:
-        """The batch left memory (delivered or dropped): make room for new points."""
+        """The batch left memory (delivered, spooled or dropped): make room for new points."""
+        self._inflight = None
         with self.lock:
             self.pending -= batch.point_count
             self.room.notify_all()
 
-    def _deliver_once(self) -> bool:
-        """Try to move work forward; False when the backend is unavailable (back off before retrying)."""
+    def _spool_memory(self) -> bool:
+        """Move everything held in memory to the spool, oldest first: memory is freed and order kept.
+
+        False when the disk refuses: the data stays in memory (where backpressure bounds it) for a later try.
+        """
         try:
-            if self._ensure_run is not None:
-                self._ensure_run()
-                self._ensure_run = None
-            if self._inflight is None and self._take() is None:
-                return True
-            assert self._inflight is not None
-            conflicts = self.backend.log_batch(self.run_id, self._inflight)
+            if self._create is not None:
+                self.spool.append_create(self._create)
+                self._create = None
+            while (batch := self._inflight or self._take()) is not None:
+                self.spool.append_batch(batch)
+                self._settle(batch)
+        except OSError as exc:
+            if not self._spool_broken:
+                log.error("ridgeline: cannot write the spool (%s); run %s is kept in memory", exc, self.run_id)
+            self._spool_broken = True
+            return False
+        self._spool_broken = False
+        return True
+
+    def _step(self) -> bool:
+        """Move work one step forward; False when the backend is unavailable (back off before retrying)."""
+        try:
+            if self._spooling():
+                if not self._spool_memory():
+                    return False
+                if not self._offline:
+                    self.spool.deliver(self.backend)
+            else:
+                if self._create is not None:
+                    self.backend.create_run(**self._create)
+                    self._create = None
+                batch = self._inflight or self._take()
+                if batch is not None:
+                    for conflict in self.backend.log_batch(self.run_id, batch):
+                        log.warning("ridgeline: run %s: %s", self.run_id, conflict.get("message", conflict))
+                    self._settle(batch)
         except Unavailable as exc:
             self._failures += 1
             if self._failures == 1:
-                log.warning("ridgeline: tracking backend unavailable, will retry: %s", exc)
+                log.warning(
+                    "ridgeline: tracking backend unavailable, spooling run %s to %s and retrying: %s",
+                    self.run_id,
+                    self.spool.folder,
+                    exc,
+                )
+            self._spool_memory()
             return False
         except RidgelineError as exc:
             self._drop(exc)
@@ -161,43 +221,45 @@ class Sender:
                 return False
             # The same failure again and again is no passing fault: let the rest of the run through.
             self._drop(exc)
-        else:
-            for conflict in conflicts:
-                log.warning("ridgeline: run %s: %s", self.run_id, conflict.get("message", conflict))
         if self._failures:
             log.warning("ridgeline: tracking backend reachable again; delivery resumed")
         self._failures = 0
-        if self._inflight is not None:
-            self._settle(self._inflight)
-        self._inflight = None
         return True
 
     def _drop(self, exc: Exception) -> None:
-        if self._ensure_run is not None:
+        if self._spooling():
+            self.spool.drop_oldest(exc)
+            return
+        if self._create is not None:
             # The run cannot be created (say its project was deleted); batches will be refused in turn.
             log.error("ridgeline: run %s could not be created: %s", self.run_id, exc)
-            self._ensure_run = None
+            self._create = None
             return
-        lost = self._inflight.point_count if self._inflight else 0
-        self.dropped_points += lost
-        log.error("ridgeline: run %s: a batch of %d points was refused and dropped: %s", self.run_id, lost, exc)
+        if self._inflight is not None:
+            lost = self._inflight.point_count
+            self.dropped_points += lost
+            log.error("ridgeline: run %s: a batch of %d points was refused and dropped: %s", self.run_id, lost, exc)
+            self._settle(self._inflight)
 
     def _loop(self) -> None:
-        while True:
+        while not self._stop.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
-            while self._has_work():
-                if not self._deliver_once():
-                    self._stop.wait(min(_BACKOFF_MAX_S, 0.2 * 2 ** min(self._failures, 5)))
-                    if self._stop.is_set():
-                        break
+            while self._has_work() and not self._stop.is_set():
+                if time.monotonic() < self._retry_at:
+                    # Backing off: still move new data from memory to disk at every interval, so a crash loses
+                    # at most one interval's worth.
+                    self._spool_memory()
+                    break
+                if not self._step():
+                    self._retry_at = time.monotonic() + backoff_delay(self._failures)
+                    break
             with self.lock:
                 self._drained.notify_all()
-            if self._stop.is_set():
-                return
 
     def flush(self, timeout: float) -> bool:
-        """Wait until everything buffered so far is delivered; False if ``timeout`` ran out first."""
+        """Wait until everything buffered so far is delivered (offline: written to the spool); False if
+        ``timeout`` ran out first."""
         deadline = time.monotonic() + timeout
         self._wake.set()
         with self.lock:
@@ -209,12 +271,46 @@ class Sender:
                 self._drained.wait(min(remaining, 0.5))
         return True
 
-    def close(self, timeout: float) -> int:
-        """Flush, stop the thread, and return how many points could not be delivered."""
+    def finish(self, status: str, end_time: int, timeout: float) -> None:
+        """Deliver what is buffered (waiting up to ``timeout`` seconds), stop the thread, and record the run's end.
+
+        What could not be delivered in time is spooled, followed by the end of the run, and the ``ridgeline``
+        logger says where: the next SDK process or ``ridgeline sync`` delivers it.
+        """
         delivered = self.flush(timeout)
         self._stop.set()
         self._wake.set()
         with self.lock:
             self.room.notify_all()
         self._thread.join(timeout=5)
-        return self.dropped_points + (0 if delivered else self.pending)
+        if delivered and not self._offline:
+            try:
+                self.backend.finish_run(self.run_id, status, end_time)
+            except Unavailable as exc:
+                log.warning("ridgeline: could not mark run %s as %s now: %s", self.run_id, status, exc)
+                delivered = False
+        if not delivered or self._offline:
+            self._spool_rest(status, end_time)
+        self.spool.release()
+        if self.dropped_points:
+            log.error("ridgeline: run %s ended with %d metric points undelivered", self.run_id, self.dropped_points)
+
+    def _spool_rest(self, status: str, end_time: int) -> None:
+        left = self.pending
+        try:
+            if not self._spool_memory():
+                raise OSError("the spool cannot be written")
+            self.spool.append_finish(status, end_time)
+        except OSError:
+            self.dropped_points += left
+            return
+        if self._offline:
+            log.info("ridgeline: run %s is in %s; `ridgeline sync` uploads it", self.run_id, self.spool.folder)
+        else:
+            log.warning(
+                "ridgeline: run %s: %d spooled records (its end included) could not be delivered yet; they wait in "
+                "%s for the next ridgeline process or `ridgeline sync`",
+                self.run_id,
+                self.spool.pending,
+                self.spool.folder,
+            )
