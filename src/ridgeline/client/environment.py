@@ -234,12 +234,14 @@ def _capture_git(env: Environment, diff_limit: int) -> None:
 # command -------------------------------------------------------------------------------------------------------
 
 
-def _main_module() -> str | None:
-    """The module run with ``python -m NAME``, if that is how the process started."""
+def _main_module(script: str) -> str | None:
+    """The module run with ``python -m NAME``, if that is how the process started.
+
+    Then ``sys.argv[0]`` is the module's file; a script that rewrote ``sys.argv`` is taken at its word.
+    """
     main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    name = getattr(spec, "name", None)
-    if not name:
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if not name or not script or os.path.abspath(script) != os.path.abspath(getattr(main, "__file__", "") or ""):
         return None
     # `python -m pkg` runs pkg.__main__; the user typed `pkg`.
     return str(name).removesuffix(".__main__")
@@ -248,8 +250,8 @@ def _main_module() -> str | None:
 def _capture_command(env: Environment) -> None:
     argv = list(sys.argv)
     cwd = os.getcwd()
-    module = _main_module()
     script = argv[0] if argv else ""
+    module = _main_module(script)
     if module:
         entry = module
         command = ["python", "-m", module, *argv[1:]]
