@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
-from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord
+from ridgeline.domain.entities import ArtifactFile, LogBatch, MetricHistory, Project, RunPage, RunRecord
 
 
 class TrackingBackend(Protocol):
@@ -49,5 +50,15 @@ class TrackingBackend(Protocol):
     def metric_history(
         self, run_id: str, key: str, min_step: int | None, max_step: int | None, points: int | None
     ) -> MetricHistory: ...
+
+    def upload_artifact(self, run_id: str, path: str, source: Path | bytes) -> ArtifactFile:
+        """Store a file (streamed, constant memory) or bytes as the run's artifact ``path``."""
+        ...
+
+    def list_artifacts(self, run_id: str, prefix: str) -> list[ArtifactFile]: ...
+
+    def download_artifact(self, run_id: str, path: str, destination: Path) -> None:
+        """Write the artifact to ``destination`` (streamed; the sha256 checked before it appears there)."""
+        ...
 
     def close(self) -> None: ...

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
 from ridgeline.domain import columns
-from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord
+from ridgeline.domain.entities import ArtifactFile, LogBatch, MetricHistory, Project, RunPage, RunRecord
 from ridgeline.domain.errors import RidgelineError, Unavailable, error_from_dict
 from ridgeline.domain.wire import (
     encode_value,
@@ -147,6 +148,26 @@ class HttpBackend:
             return columns.decode(response.content)
         self._raise_for(response)
         raise RidgelineError(f"unexpected history response (HTTP {response.status_code})")
+
+    def upload_artifact(self, run_id: str, path: str, source: Path | bytes) -> ArtifactFile:
+        from ridgeline.client import http_artifacts
+
+        response = http_artifacts.upload(self._http, http_artifacts.artifact_url(API, run_id, path), source)
+        self._raise_for(response)
+        return http_artifacts.stored(response)
+
+    def list_artifacts(self, run_id: str, prefix: str) -> list[ArtifactFile]:
+        from ridgeline.domain.wire import artifact_from_json
+
+        files = self._call("GET", f"/runs/{run_id}/artifacts", params={"prefix": prefix} if prefix else None)
+        return [artifact_from_json(item) for item in files["files"]]
+
+    def download_artifact(self, run_id: str, path: str, destination: Path) -> None:
+        from ridgeline.client import http_artifacts
+
+        refused = http_artifacts.download(self._http, http_artifacts.artifact_url(API, run_id, path), destination)
+        if refused is not None:
+            self._raise_for(refused)
 
     def close(self) -> None:
         self._http.close()

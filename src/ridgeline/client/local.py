@@ -6,13 +6,21 @@ processes and a server share the folder.
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ridgeline.config import Settings
 from ridgeline.domain import columns
-from ridgeline.domain.entities import LogBatch, MetricHistory, Project, RunPage, RunRecord
+from ridgeline.domain.entities import ArtifactFile, LogBatch, MetricHistory, Project, RunPage, RunRecord
 from ridgeline.services.tracking import RunSpec, TrackingService
 from ridgeline.store.metadata import MetadataStore
 
+if TYPE_CHECKING:
+    from ridgeline.services.artifacts import ArtifactService
+
+_CHUNK = 8 * 1024 * 1024
 _stores: dict[str, MetadataStore] = {}
 _stores_lock = threading.Lock()
 
@@ -26,10 +34,34 @@ def _shared_store(uri: str) -> MetadataStore:
         return store
 
 
+def _artifacts_location(database_uri: str) -> str:
+    """Where an embedded run keeps artifacts: the ``artifacts_uri`` setting, else beside a SQLite file (the data
+    folder's ``artifacts``, where ``ridgeline server`` on that folder looks), else the data folder's."""
+    settings = Settings.load()
+    if settings.artifacts_uri:
+        return settings.artifacts_uri
+    if database_uri.startswith("sqlite:///"):
+        return str(Path(database_uri.removeprefix("sqlite:///")).parent / "artifacts")
+    return settings.artifacts_location
+
+
 class LocalBackend:
     def __init__(self, database_uri: str) -> None:
         self.uri = database_uri
         self.service = TrackingService(_shared_store(database_uri))
+        self._artifacts: ArtifactService | None = None
+
+    @property
+    def artifacts(self) -> ArtifactService:
+        """Built on first use: a run that logs no artifact never imports or touches the artifact store."""
+        if self._artifacts is None:
+            from ridgeline.services.artifacts import ArtifactService
+            from ridgeline.store.artifacts.storage import open_storage
+
+            location = _artifacts_location(self.uri)
+            limit = Settings.load().max_artifact_size
+            self._artifacts = ArtifactService(self.service.store, open_storage(location), limit)
+        return self._artifacts
 
     def create_run(
         self,
@@ -86,6 +118,30 @@ class LocalBackend:
     ) -> MetricHistory:
         history = self.service.metric_history(run_id, key, min_step=min_step, max_step=max_step, points=points)
         return columns.as_arrays(history)
+
+    def upload_artifact(self, run_id: str, path: str, source: Path | bytes) -> ArtifactFile:
+        if isinstance(source, bytes):
+            return self.artifacts.upload(run_id, path, [source])
+        with open(source, "rb") as handle:
+            return self.artifacts.upload(run_id, path, iter(lambda: handle.read(_CHUNK), b""))
+
+    def list_artifacts(self, run_id: str, prefix: str) -> list[ArtifactFile]:
+        return self.artifacts.list_files(run_id, prefix)
+
+    def download_artifact(self, run_id: str, path: str, destination: Path) -> None:
+        import hashlib
+
+        record = self.artifacts.info(run_id, path)
+        digest = hashlib.sha256()
+        partial = destination.with_name(f".{destination.name}.part")
+        with open(partial, "wb") as out:
+            for chunk in self.artifacts.read(run_id, path):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != record.sha256:
+            partial.unlink()
+            raise OSError(f"artifact {path!r} of run {run_id} does not match its recorded sha256")
+        os.replace(partial, destination)
 
     def close(self) -> None:
         """Stores are shared per process and closed at exit; nothing to release per client."""
