@@ -26,6 +26,16 @@ def setting_help(name: str, default: object = None) -> str:
 HomeOption = typer.Option(None, "--home", help=setting_help("home"), show_default=False)
 TrackingOption = typer.Option(None, "--tracking-uri", help=setting_help("tracking_uri"), show_default=False)
 BackendOption = typer.Option(None, "--backend-uri", help=setting_help("backend_uri"), show_default=False)
+ArtifactsOption = typer.Option(None, "--artifacts-uri", help=setting_help("artifacts_uri"), show_default=False)
+
+
+def human_bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{count} B"
 
 
 @contextmanager

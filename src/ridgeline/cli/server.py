@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from ridgeline.cli.common import BackendOption, HomeOption, err_console, setting_help, shown_uri, user_errors
+from ridgeline.cli.common import (
+    ArtifactsOption,
+    BackendOption,
+    HomeOption,
+    err_console,
+    setting_help,
+    shown_uri,
+    user_errors,
+)
 from ridgeline.config import Settings
 
 
@@ -25,6 +33,7 @@ def server(
     ),
     home: Path | None = HomeOption,
     backend_uri: str | None = BackendOption,
+    artifacts_uri: str | None = ArtifactsOption,
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level: debug, info, warning, error."),
 ) -> None:
     """Start the tracking server (REST API under /api/v1, docs at /docs)."""
@@ -34,7 +43,7 @@ def server(
     from ridgeline.server.auth import check_bind_address
 
     with user_errors():
-        settings = Settings.load(host=host, port=port, home=home, backend_uri=backend_uri)
+        settings = Settings.load(host=host, port=port, home=home, backend_uri=backend_uri, artifacts_uri=artifacts_uri)
         check_bind_address(settings.host)
         app = create_app(settings)
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
