@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def _step(output: str, number: int) -> list[str]:
     return block.splitlines()[1:]
 
 
-def test_steps_of_a_fully_captured_run(home: Path, repo: Path) -> None:
+def test_steps_of_a_fully_captured_run(home: Path, repo: Path, tmp_path: Path) -> None:
     _git(repo, "remote", "add", "origin", "https://bob:tok@git.example.com/ml/repo.git")
     run_id = _run(home)
     result = _reproduce(run_id, "--tracking-uri", str(home))
@@ -68,6 +69,14 @@ def test_steps_of_a_fully_captured_run(home: Path, repo: Path) -> None:
     assert f"runs:/{run_id}/environment/git.diff" in fetch[1]
     assert f"runs:/{run_id}/environment/requirements.txt" in fetch[2]
     assert all(line.startswith(f"RIDGELINE_TRACKING_URI={home} python -c ") for line in fetch[1:])
+    # The fetch commands work: they download the run's diff and requirements next to where the script runs.
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # `python` is this interpreter
+    script = "set -euo pipefail\n" + "\n".join(fetch)
+    subprocess.run(["bash", "-c", script], cwd=workspace, env={**os.environ, "PATH": path}, check=True, timeout=60)
+    assert "+print('training, changed')" in (workspace / "ridgeline-run.diff").read_text()
+    assert f"pytest=={pytest.__version__}" in (workspace / "ridgeline-requirements.txt").read_text().splitlines()
     assert _step(out, 1) == [
         f"git clone https://git.example.com/ml/repo.git {folder}",
         f"cd {folder}",

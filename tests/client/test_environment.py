@@ -1,8 +1,7 @@
 """Environment capture at run start: git state, command, Python, packages, host and console, each switchable,
 none able to fail a run. Checked on real runs in a data folder, from a real git repository with a dirty change.
 
-Until the SDK has an artifact store, the environment files and console.log a run keeps are read from its
-capture (``run._capture.files``); the tags are read back through ``ridgeline.Client`` as a user would.
+Tags are read back through ``ridgeline.Client`` and the files through ``ridgeline.artifacts``, as a user would.
 """
 
 from __future__ import annotations
@@ -19,9 +18,10 @@ from pathlib import Path
 import pytest
 
 import ridgeline
+import ridgeline.artifacts
 from ridgeline.client.console import ConsoleCapture
 from ridgeline.client.environment import strip_credentials
-from ridgeline.domain.errors import InvalidArgument
+from ridgeline.domain.errors import InvalidArgument, NotFound
 
 REMOTE = "https://alice:s3cret-token@git.example.com/team/churn.git"
 
@@ -61,7 +61,18 @@ def _tags(home: Path, run_id: str) -> dict[str, str]:
         return client.get_run(run_id).tags
 
 
-def test_git_and_command_of_a_dirty_repository(home: Path, in_script: Path) -> None:
+def _files(home: Path, run_id: str, tmp_path: Path) -> dict[str, str]:
+    """Every artifact of the run, as text."""
+    folder = tmp_path / f"artifacts-{run_id}"
+    if not folder.exists():
+        try:
+            ridgeline.artifacts.download(f"runs:/{run_id}", folder, tracking_uri=str(home))
+        except NotFound:
+            return {}
+    return {path.relative_to(folder).as_posix(): path.read_text() for path in folder.rglob("*") if path.is_file()}
+
+
+def test_git_and_command_of_a_dirty_repository(home: Path, in_script: Path, tmp_path: Path) -> None:
     repo = in_script
     with ridgeline.start_run(project="env", capture="git,command", tracking_uri=str(home)) as run:
         pass
@@ -69,7 +80,9 @@ def test_git_and_command_of_a_dirty_repository(home: Path, in_script: Path) -> N
     assert tags["ridgeline.git.commit"] == _git(repo, "rev-parse", "HEAD")
     assert tags["ridgeline.git.branch"] == "main"
     assert tags["ridgeline.git.remote"] == "https://git.example.com/team/churn.git"  # no user, no token
-    assert "s3cret" not in json.dumps(tags) + json.dumps(run._capture.files if run._capture else {})
+    files = _files(home, run.id, tmp_path)
+    assert set(files) == {"environment/git.diff", "environment/environment.json"}
+    assert "s3cret" not in json.dumps(tags) + json.dumps(files)
     assert tags["ridgeline.git.dirty"] == "true"
     assert tags["ridgeline.git.root"] == str(repo.resolve())
     assert tags["ridgeline.source.entry_point"] == "src/train.py"  # relative to the repository
@@ -77,8 +90,6 @@ def test_git_and_command_of_a_dirty_repository(home: Path, in_script: Path) -> N
     assert tags["ridgeline.source.working_dir"] == str((repo / "src").resolve())
     assert not any(key.startswith(("ridgeline.python.", "ridgeline.host.")) for key in tags)
 
-    assert run._capture is not None
-    files = run._capture.files
     diff = files["environment/git.diff"]
     assert "+with a local change" in diff
     assert "#   notes.txt" in diff  # the untracked file is listed
@@ -93,23 +104,24 @@ def test_git_and_command_of_a_dirty_repository(home: Path, in_script: Path) -> N
     assert record["parts"] == ["command", "git"]
 
 
-def test_a_clean_checkout_has_no_diff(home: Path, in_script: Path) -> None:
+def test_a_clean_checkout_has_no_diff(home: Path, in_script: Path, tmp_path: Path) -> None:
     _git(in_script, "add", ".")
     _git(in_script, "commit", "-q", "-m", "second")
     with ridgeline.start_run(project="env", capture="git", tracking_uri=str(home)) as run:
         pass
     assert _tags(home, run.id)["ridgeline.git.dirty"] == "false"
-    assert run._capture is not None and "environment/git.diff" not in run._capture.files
+    assert set(_files(home, run.id, tmp_path)) == {"environment/environment.json"}
 
 
-def test_a_large_diff_is_cut_at_the_limit(home: Path, in_script: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_large_diff_is_cut_at_the_limit(
+    home: Path, in_script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (in_script / "README.md").write_text("x" * 50_000 + "\n")
     monkeypatch.setenv("RIDGELINE_GIT_DIFF_LIMIT", "2000")
     with ridgeline.start_run(project="env", capture="git", tracking_uri=str(home)) as run:
         pass
     assert _tags(home, run.id)["ridgeline.git.diff_truncated"] == "true"
-    assert run._capture is not None
-    diff = run._capture.files["environment/git.diff"]
+    diff = _files(home, run.id, tmp_path)["environment/git.diff"]
     assert diff.endswith("# ridgeline: diff truncated at 2000 bytes (RIDGELINE_GIT_DIFF_LIMIT)\n")
     assert len(diff.encode()) < 2000 + 500
 
@@ -131,11 +143,8 @@ def test_outside_a_repository_git_is_skipped_quietly(
     assert tags["ridgeline.source.command"] == "python -c '…'"  # the code itself is not in sys.argv
     assert tags["ridgeline.source.working_dir"] == str(plain.resolve())
     assert caplog.records == []  # not being in a repository is normal, not a warning
-    assert run._capture is not None
-    assert (
-        "not inside a git repository"
-        in json.loads(run._capture.files["environment/environment.json"])["skipped"]["git"]
-    )
+    record = json.loads(_files(home, run.id, tmp_path)["environment/environment.json"])
+    assert "not inside a git repository" in record["skipped"]["git"]
 
 
 def test_git_missing_from_path_is_logged_and_the_run_goes_on(
@@ -156,7 +165,7 @@ def test_git_missing_from_path_is_logged_and_the_run_goes_on(
         assert client.get_run(run.id).status is ridgeline.RunStatus.FINISHED
 
 
-def test_python_packages_and_host(home: Path) -> None:
+def test_python_packages_and_host(home: Path, tmp_path: Path) -> None:
     with ridgeline.start_run(project="env", capture="python,packages,host", tracking_uri=str(home)) as run:
         pass
     tags = _tags(home, run.id)
@@ -168,15 +177,15 @@ def test_python_packages_and_host(home: Path) -> None:
     assert tags["ridgeline.host.cpu"]
     assert int(tags["ridgeline.host.cpu_count"]) >= 1
     assert tags["ridgeline.host.memory"].endswith(" GiB")
-    assert run._capture is not None
-    requirements = run._capture.files["environment/requirements.txt"].splitlines()
+    files = _files(home, run.id, tmp_path)
+    requirements = files["environment/requirements.txt"].splitlines()
     assert f"pytest=={pytest.__version__}" in requirements
     assert len(requirements) == int(tags["ridgeline.python.packages"])
     names = [re.sub(r"[-_.]+", "-", line.lstrip("# ").split("==")[0].split(" @ ")[0]).lower() for line in requirements]
     assert names == sorted(names)  # by normalised name, as pip compares them
     # The project itself is an editable install: listed, but as a comment pip skips.
     assert any(line.startswith("# ridgeline==") and "installed from file:" in line for line in requirements)
-    host = json.loads(run._capture.files["environment/environment.json"])["host"]
+    host = json.loads(files["environment/environment.json"])["host"]
     assert host["gpus"] == [] or all({"name", "memory", "driver"} <= set(gpu) for gpu in host["gpus"])
 
 
@@ -200,11 +209,11 @@ def test_module_entry_point(home: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("choice", ["none", False, "", []])
-def test_capture_off(home: Path, in_script: Path, choice: object) -> None:
+def test_capture_off(home: Path, in_script: Path, tmp_path: Path, choice: object) -> None:
     with ridgeline.start_run(project="env", capture=choice, tracking_uri=str(home)) as run:  # type: ignore[arg-type]
         print("not captured")
     assert not any(key.startswith("ridgeline.") for key in _tags(home, run.id))
-    assert run._capture is None
+    assert _files(home, run.id, tmp_path) == {}
 
 
 def test_setting_chooses_parts_and_the_argument_wins(
@@ -228,7 +237,9 @@ def test_unknown_part_is_refused(home: Path) -> None:
     assert "gpus" in str(caught.value)
 
 
-def test_console_output_is_kept_and_the_terminal_unchanged(home: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_console_output_is_kept_and_the_terminal_unchanged(
+    home: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     stdout, stderr = sys.stdout, sys.stderr
     with ridgeline.start_run(project="env", capture="console", tracking_uri=str(home)) as run:
         print("epoch 1: loss 0.5")
@@ -240,8 +251,7 @@ def test_console_output_is_kept_and_the_terminal_unchanged(home: Path, capfd: py
     seen = capfd.readouterr()
     assert seen.out == "epoch 1: loss 0.5\nno newlineafter the run\n"
     assert seen.err == "warning: slow\n"
-    assert run._capture is not None
-    assert run._capture.files["console.log"] == "epoch 1: loss 0.5\nwarning: slow\nno newline"
+    assert _files(home, run.id, tmp_path) == {"console.log": "epoch 1: loss 0.5\nwarning: slow\nno newline"}
 
 
 def test_console_log_keeps_the_start_and_the_end_of_a_long_output() -> None:
@@ -259,17 +269,18 @@ def test_console_log_keeps_the_start_and_the_end_of_a_long_output() -> None:
     assert rest.endswith("bytes of console output left out here]\n" + "Traceback: boom\n"[-15:])
 
 
-def test_resumed_run_keeps_its_recorded_environment(home: Path, in_script: Path) -> None:
+def test_resumed_run_keeps_its_recorded_environment(home: Path, in_script: Path, tmp_path: Path) -> None:
     with ridgeline.start_run(project="env", capture="git,command,console", tracking_uri=str(home)) as run:
         pass
     first = _tags(home, run.id)
     _git(in_script, "add", ".")
     _git(in_script, "commit", "-q", "-m", "later")
-    with ridgeline.start_run(run_id=run.id, capture="git,command,console", tracking_uri=str(home)) as again:
+    with ridgeline.start_run(run_id=run.id, capture="git,command,console", tracking_uri=str(home)):
         print("resumed")
     assert _tags(home, run.id) == first  # still the commit that produced the run
-    assert again._capture is not None and again._capture.parts == {"console"}
-    assert again._capture.files["console.log"] == "resumed\n"
+    files = _files(home, run.id, tmp_path)
+    assert files["console.log"] == "resumed\n"  # the new process's output
+    assert json.loads(files["environment/environment.json"])["parts"] == ["command", "console", "git"]  # from the start
 
 
 @pytest.mark.parametrize(

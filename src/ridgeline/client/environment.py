@@ -63,6 +63,8 @@ class RunLike(Protocol):
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None: ...
 
+    def log_text(self, text: str, name: str) -> None: ...
+
 
 def parse_parts(choice: CaptureChoice, setting: str) -> frozenset[str]:
     """The parts to capture: ``choice`` (start_run's argument) when given, else the ``capture`` setting.
@@ -474,8 +476,8 @@ def capture_environment(parts: Iterable[str], git_diff_limit: int) -> Environmen
 class RunCapture:
     """Everything one run captures: the static environment at start, then the console tee and the sampler.
 
-    ``files`` holds the texts for the artifact store (environment files at start, ``console.log`` after
-    :meth:`stop`); they are written with the run's ``log_text`` when it has one.
+    The environment files are logged as artifacts at start, ``console.log`` at :meth:`stop`; both upload in
+    the background like any artifact.
     """
 
     def __init__(self, run: RunLike, parts: frozenset[str], *, git_diff_limit: int, interval: float) -> None:
@@ -483,8 +485,6 @@ class RunCapture:
         from ridgeline.client.system_metrics import SamplerThread
 
         self._run = run
-        self.parts = parts
-        self.files: dict[str, str] = {}
         self._console: ConsoleCapture | None = None
         self._sampler: SamplerThread | None = None
         self._stopped = False
@@ -523,14 +523,10 @@ class RunCapture:
                 self._save({CONSOLE_FILE: text})
 
     def _save(self, files: dict[str, str]) -> None:
-        self.files.update(files)
-        log_text = getattr(self._run, "log_text", None)
-        if log_text is None:
-            return  # no artifact store in this SDK yet: the texts stay in ``files``
         for name, text in files.items():
             try:
-                log_text(text, name)
-            except Exception as exc:
+                self._run.log_text(text, name)
+            except Exception as exc:  # a refused artifact costs its file, never the run
                 log.warning("ridgeline: could not save %s: %s", name, exc)
 
 
