@@ -39,7 +39,15 @@ from _harness import (
     save_json,
 )
 
-MODULES = ["bench_log_metric", "bench_ingest", "bench_search", "bench_history", "bench_startup", "bench_ui"]
+MODULES = [
+    "bench_log_metric",
+    "bench_ingest",
+    "bench_search",
+    "bench_history",
+    "bench_startup",
+    "bench_ui",
+    "bench_artifacts",
+]
 RESULTS = WORK_DIR / "results.json"
 HEADERS = ["benchmark", "measure", "unit", "Ridgeline", "MLflow", "ratio", "target", "met"]
 
