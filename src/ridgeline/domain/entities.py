@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class RunStatus(enum.StrEnum):
@@ -156,3 +157,46 @@ class ArtifactFile:
     size: int
     sha256: str
     created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    id: str
+    name: str
+    created_at: int
+    version_count: int = 0
+    latest_version_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetVersion:
+    """One content of a dataset: ``digest`` is its sha256, so equal content is always the same version."""
+
+    id: str
+    dataset_id: str
+    dataset_name: str
+    digest: str
+    kind: str
+    rows: int | None
+    size_bytes: int | None
+    schema: list[dict[str, str]]
+    profile: dict[str, Any] | None
+    source: str
+    created_at: int
+    created_by: str
+    ready_at: int | None = None
+    ready_by: str | None = None
+    run_count: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.ready_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RunInput:
+    """A dataset version a run used, and for what (training, validation, test, …)."""
+
+    run_id: str
+    context: str
+    version: DatasetVersion

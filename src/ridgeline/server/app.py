@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from ridgeline import __version__
 from ridgeline.config import Settings
 from ridgeline.server.api import artifacts as artifacts_api
+from ridgeline.server.api import datasets as datasets_api
 from ridgeline.server.api import logging as logging_api
 from ridgeline.server.api import projects, runs, system
 from ridgeline.server.auth import authenticate
@@ -20,6 +21,7 @@ from ridgeline.server.errors import install_error_handlers
 from ridgeline.server.limits import BodyLimit
 from ridgeline.server.ui import error_page, install_ui
 from ridgeline.services.artifacts import ArtifactService
+from ridgeline.services.datasets import DatasetService
 from ridgeline.services.tracking import TrackingService
 from ridgeline.store.artifacts.storage import open_storage
 from ridgeline.store.metadata import MetadataStore
@@ -64,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.tracking = TrackingService(store)
+    app.state.datasets = DatasetService(store)
     app.state.artifacts = ArtifactService(store, open_storage(settings.artifacts_location), settings.max_artifact_size)
 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)])
@@ -72,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (projects, runs, logging_api):
         api.include_router(module.router)
     api.include_router(artifacts_api.router)
+    api.include_router(datasets_api.router)
     app.include_router(api)
     app.include_router(system.router, dependencies=[Depends(authenticate)])
     app.include_router(install_ui(app), dependencies=[Depends(authenticate)])

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ridgeline.server.auth import Principal
 from ridgeline.services.artifacts import ArtifactService
+from ridgeline.services.datasets import DatasetService
 from ridgeline.services.tracking import TrackingService
 
 
@@ -24,3 +26,20 @@ def _artifacts(request: Request) -> ArtifactService:
 
 
 Artifacts = Annotated[ArtifactService, Depends(_artifacts)]
+
+
+def _datasets(request: Request) -> DatasetService:
+    service: DatasetService = request.app.state.datasets
+    return service
+
+
+Datasets = Annotated[DatasetService, Depends(_datasets)]
+
+
+def principal_name(request: Request) -> str:
+    """Who is asking, as recorded in the data (the authentication dependency has set it)."""
+    principal: Principal = request.state.principal
+    return principal.name
+
+
+Who = Annotated[str, Depends(principal_name)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ridgeline.store.aggregates import RunAggregates
 from ridgeline.store.artifact_records import ArtifactRecords
 from ridgeline.store.database import Database
+from ridgeline.store.datasets import DatasetStore
 from ridgeline.store.metrics import MetricStore
 from ridgeline.store.migrate import upgrade
 from ridgeline.store.projects import ProjectStore
@@ -21,6 +22,7 @@ class MetadataStore:
         self.runs = RunStore(self.database, self.metrics)
         self.aggregates = RunAggregates(self.database, self.runs.filters)
         self.artifacts = ArtifactRecords(self.database)
+        self.datasets = DatasetStore(self.database)
 
     def refresh_statistics(self) -> None:
         """Let SQLite's planner know the tables' shapes (PostgreSQL's autovacuum does this by itself).

@@ -149,3 +149,45 @@ artifacts = Table(
     Column("sha256", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("workspace_id", "name"),
+)
+
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("dataset_id", ID, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    # sha256 of the content (client/datasets.py): the same content is the same version, whoever logs it.
+    Column("digest", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("rows", BigInteger, nullable=True),
+    Column("size_bytes", BigInteger, nullable=True),
+    Column("schema", Text, nullable=False),  # JSON
+    Column("profile", Text, nullable=True),  # JSON
+    Column("source", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    # Set when someone declares the version ready for modelling (the value metrics of a later release use it).
+    Column("ready_at", BigInteger, nullable=True),
+    Column("ready_by", String(200), nullable=True),
+    UniqueConstraint("dataset_id", "digest"),
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("dataset_version_id", ID, ForeignKey("dataset_versions.id", ondelete="CASCADE"), primary_key=True),
+    # What the run used the data for: training, validation, test or the caller's own word.
+    Column("context", String(50), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_run_inputs_version", "dataset_version_id", "run_id"),
+)
