@@ -19,8 +19,11 @@ EXPECTED = {
 }
 
 
+SUBMODULES = {"artifacts", "datasets"}
+
+
 def test_all_is_exactly_the_public_surface() -> None:
-    assert set(ridgeline.__all__) == {*EXPECTED, "__version__"}
+    assert set(ridgeline.__all__) == {*EXPECTED, *SUBMODULES, "__version__"}
     assert len(ridgeline.__all__) == len(set(ridgeline.__all__))
     assert sorted(dir(ridgeline)) == sorted(ridgeline.__all__)
 
@@ -36,6 +39,11 @@ def test_star_import_gives_the_public_names() -> None:
     namespace: dict[str, object] = {}
     exec("from ridgeline import *", namespace)
     assert {name for name in namespace if name != "__builtins__"} == set(ridgeline.__all__)
+
+
+@pytest.mark.parametrize("name", sorted(SUBMODULES))
+def test_submodules_are_reachable_after_a_plain_import(name: str) -> None:
+    assert getattr(ridgeline, name) is importlib.import_module(f"ridgeline.{name}")
 
 
 def test_version_matches_the_installed_distribution() -> None:

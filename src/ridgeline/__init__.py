@@ -17,10 +17,13 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "__version__",
+    "artifacts",
+    "datasets",
     "start_run",
 ]
 
 if TYPE_CHECKING:
+    from ridgeline import artifacts, datasets
     from ridgeline.client.reader import Client
     from ridgeline.client.run import Run, start_run
     from ridgeline.domain.entities import MetricHistory, RunPage, RunRecord, RunStatus
@@ -36,12 +39,18 @@ _LAZY = {
 }
 
 
+# Submodules reachable as ``ridgeline.artifacts.download(...)`` after a plain ``import ridgeline``.
+_SUBMODULES = ("artifacts", "datasets")
+
+
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"ridgeline.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'ridgeline' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

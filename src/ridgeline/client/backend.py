@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from ridgeline.domain.entities import ArtifactFile, LogBatch, MetricHistory, Project, RunPage, RunRecord
+from ridgeline.domain.entities import ArtifactFile, DatasetVersion, LogBatch, MetricHistory, Project, RunPage, RunRecord
 
 
 class TrackingBackend(Protocol):
@@ -59,6 +59,15 @@ class TrackingBackend(Protocol):
 
     def download_artifact(self, run_id: str, path: str, destination: Path) -> None:
         """Write the artifact to ``destination`` (streamed; the sha256 checked before it appears there)."""
+        ...
+
+    def log_dataset_input(self, run_id: str, name: str, context: str, version: dict[str, Any]) -> DatasetVersion:
+        """Record that the run used this content of dataset ``name`` (``version``: client/datasets.py's
+        description as JSON); the same content is always the same version."""
+        ...
+
+    def mark_dataset_ready(self, name: str, version: str | None, ready: bool) -> DatasetVersion:
+        """Mark a version of ``name`` (id or digest prefix; None: the latest) ready for modelling, or not."""
         ...
 
     def close(self) -> None: ...

@@ -10,13 +10,22 @@ import httpx
 import orjson
 
 from ridgeline.domain import columns
-from ridgeline.domain.entities import ArtifactFile, LogBatch, MetricHistory, Project, RunPage, RunRecord
+from ridgeline.domain.entities import (
+    ArtifactFile,
+    DatasetVersion,
+    LogBatch,
+    MetricHistory,
+    Project,
+    RunPage,
+    RunRecord,
+)
 from ridgeline.domain.errors import RidgelineError, Unavailable, error_from_dict
 from ridgeline.domain.wire import (
     encode_value,
     page_from_json,
     project_from_json,
     run_from_json,
+    version_from_json,
 )
 
 API = "/api/v1"
@@ -168,6 +177,14 @@ class HttpBackend:
         refused = http_artifacts.download(self._http, http_artifacts.artifact_url(API, run_id, path), destination)
         if refused is not None:
             self._raise_for(refused)
+
+    def log_dataset_input(self, run_id: str, name: str, context: str, version: dict[str, Any]) -> DatasetVersion:
+        body = {**version, "name": name, "context": context}
+        return version_from_json(self._call("POST", f"/runs/{run_id}/datasets", json=body))
+
+    def mark_dataset_ready(self, name: str, version: str | None, ready: bool) -> DatasetVersion:
+        body = {"name": name, "version": version, "ready": ready}
+        return version_from_json(self._call("POST", "/datasets/ready", json=body))
 
     def close(self) -> None:
         self._http.close()

@@ -9,16 +9,26 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ridgeline.client.identity import current_user
 from ridgeline.config import Settings
 from ridgeline.domain import columns
-from ridgeline.domain.entities import ArtifactFile, LogBatch, MetricHistory, Project, RunPage, RunRecord
+from ridgeline.domain.entities import (
+    ArtifactFile,
+    DatasetVersion,
+    LogBatch,
+    MetricHistory,
+    Project,
+    RunPage,
+    RunRecord,
+)
 from ridgeline.services.tracking import RunSpec, TrackingService
 from ridgeline.store.metadata import MetadataStore
 
 if TYPE_CHECKING:
     from ridgeline.services.artifacts import ArtifactService
+    from ridgeline.services.datasets import DatasetService
 
 _CHUNK = 8 * 1024 * 1024
 _stores: dict[str, MetadataStore] = {}
@@ -142,6 +152,19 @@ class LocalBackend:
             partial.unlink()
             raise OSError(f"artifact {path!r} of run {run_id} does not match its recorded sha256")
         os.replace(partial, destination)
+
+    def log_dataset_input(self, run_id: str, name: str, context: str, version: dict[str, Any]) -> DatasetVersion:
+        return self._datasets.log_input(run_id, name, context, version, current_user())
+
+    def mark_dataset_ready(self, name: str, version: str | None, ready: bool) -> DatasetVersion:
+        found = self._datasets.resolve_version(name, version)
+        return self._datasets.mark_ready(found.id, current_user(), ready)
+
+    @property
+    def _datasets(self) -> DatasetService:
+        from ridgeline.services.datasets import DatasetService
+
+        return DatasetService(self.service.store)
 
     def close(self) -> None:
         """Stores are shared per process and closed at exit; nothing to release per client."""

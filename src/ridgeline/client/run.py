@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import getpass
 import logging
 import os
 import sys
@@ -14,6 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ridgeline.client.backend import TrackingBackend
+from ridgeline.client.identity import current_user
 from ridgeline.client.replay import deliver_leftovers_in_background
 from ridgeline.client.resolve import run_backend
 from ridgeline.client.sender import FLUSH_AT_POINTS, Sender, SeriesBuffer
@@ -25,6 +25,8 @@ from ridgeline.domain.errors import Conflict, InvalidArgument, Unavailable
 from ridgeline.domain.ids import new_id, now_ms
 
 if TYPE_CHECKING:
+    from ridgeline.client.dataset_inputs import DatasetRecorder
+    from ridgeline.client.datasets import DatasetDescription
     from ridgeline.client.environment import CaptureChoice, RunCapture
     from ridgeline.client.uploader import ArtifactUploader, PendingUpload
 
@@ -42,13 +44,6 @@ def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
-
-
-def _current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return ""
 
 
 class Run:
@@ -192,6 +187,7 @@ class Run:
 
     # Started by the first artifact logged: runs without artifacts have no uploader thread.
     _uploader: ArtifactUploader | None = None
+    _datasets: DatasetRecorder | None = None
 
     def log_artifact(self, path: str | os.PathLike[str], name: str | None = None) -> None:
         """Upload a file, or a folder with everything in it, as artifacts of the run, in the background.
@@ -228,6 +224,31 @@ class Run:
             if self._uploader is None:
                 self._uploader = ArtifactUploader(self._backend, self.id)
         self._uploader.submit(items)
+
+    def log_dataset(
+        self, data: Any, name: str, context: str = "training", source: str | None = None
+    ) -> DatasetDescription:
+        """Record that this run used ``data`` as dataset ``name`` (for ``context``: training, validation, test…).
+
+        ``data`` is a pandas DataFrame, numpy arrays (one, or a tuple/list/dict such as ``(X, y)``), or a file or
+        folder path; ``source`` says where it came from (a path or URI; files default to their own path). The
+        version is the content's sha256: the same data from any run is the same version. Hashing and profiling
+        happen here (the returned description has the digest); recording happens in the background.
+        """
+        from ridgeline.client.dataset_inputs import DatasetRecorder
+        from ridgeline.client.datasets import describe
+        from ridgeline.domain import validation as v
+
+        v.check_name(name, "name")
+        v.check_name(context, "context", 50)
+        description = describe(data, source)
+        with self._sender.lock:
+            if self._finished:
+                self._refuse_finished()
+            if self._datasets is None:
+                self._datasets = DatasetRecorder(self._backend, self.id, self._sender.flush)
+        self._datasets.record(name, context, description, self._settings.flush_timeout)
+        return description
 
     def _log_bytes(self, name: str, data: bytes) -> None:
         from ridgeline.client.uploader import PendingUpload
@@ -302,6 +323,8 @@ class Run:
                 self._end_time = now_ms()
         # What cannot be delivered within flush_timeout is spooled to disk with the run's end, and logged.
         self._close_uploads()
+        if self._datasets is not None:
+            self._datasets.close(self._settings.flush_timeout)
         self._sender.finish(final.value, self._end_time, self._settings.flush_timeout)
         self._done = True
         _active_runs.discard(self)
@@ -437,7 +460,7 @@ def _create(
         "project": project,
         "run_id": new_id(),
         "name": name or random_run_name(),
-        "user": _current_user(),
+        "user": current_user(),
         "start_time": now_ms(),
         "parent_run_id": parent_id,
     }

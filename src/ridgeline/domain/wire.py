@@ -5,7 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ridgeline.domain.entities import ArtifactFile, MetricValue, Project, RunPage, RunRecord, RunStatus
+from ridgeline.domain.entities import (
+    ArtifactFile,
+    DatasetVersion,
+    MetricValue,
+    Project,
+    RunPage,
+    RunRecord,
+    RunStatus,
+)
 
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -101,4 +109,47 @@ def artifact_to_json(artifact: ArtifactFile) -> dict[str, Any]:
 def artifact_from_json(data: dict[str, Any]) -> ArtifactFile:
     return ArtifactFile(
         path=str(data["path"]), size=int(data["size"]), sha256=str(data["sha256"]), created_at=int(data["created_at"])
+    )
+
+
+def version_to_json(version: DatasetVersion, *, profile: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": version.id,
+        "dataset_id": version.dataset_id,
+        "dataset": version.dataset_name,
+        "digest": version.digest,
+        "kind": version.kind,
+        "rows": version.rows,
+        "size_bytes": version.size_bytes,
+        "schema": version.schema,
+        "source": version.source,
+        "created_at": version.created_at,
+        "created_by": version.created_by,
+        "ready": version.ready,
+        "ready_at": version.ready_at,
+        "ready_by": version.ready_by,
+        "run_count": version.run_count,
+    }
+    if profile:
+        body["profile"] = version.profile
+    return body
+
+
+def version_from_json(data: dict[str, Any]) -> DatasetVersion:
+    return DatasetVersion(
+        id=data["id"],
+        dataset_id=data["dataset_id"],
+        dataset_name=data["dataset"],
+        digest=data["digest"],
+        kind=data["kind"],
+        rows=data["rows"],
+        size_bytes=data["size_bytes"],
+        schema=data["schema"],
+        profile=data.get("profile"),
+        source=data["source"],
+        created_at=data["created_at"],
+        created_by=data["created_by"],
+        ready_at=data["ready_at"],
+        ready_by=data["ready_by"],
+        run_count=data["run_count"],
     )

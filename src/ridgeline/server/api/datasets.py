@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from ridgeline.domain.entities import ArtifactFile, Dataset, DatasetVersion
-from ridgeline.domain.wire import run_to_json
+from ridgeline.domain.entities import Dataset
+from ridgeline.domain.wire import artifact_to_json, run_to_json, version_to_json
 from ridgeline.server.deps import Datasets, Who
 from ridgeline.server.responses import JSON
 from ridgeline.server.schemas import Strict
@@ -32,6 +32,12 @@ class ReadyFlag(Strict):
     ready: bool = True
 
 
+class ReadyByName(Strict):
+    name: str
+    version: str | None = Field(None, description="version id or (a prefix of) its digest; null: the latest")
+    ready: bool = True
+
+
 def dataset_json(dataset: Dataset) -> dict[str, Any]:
     return {
         "id": dataset.id,
@@ -42,38 +48,11 @@ def dataset_json(dataset: Dataset) -> dict[str, Any]:
     }
 
 
-def version_json(version: DatasetVersion, *, profile: bool = True) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": version.id,
-        "dataset_id": version.dataset_id,
-        "dataset": version.dataset_name,
-        "digest": version.digest,
-        "kind": version.kind,
-        "rows": version.rows,
-        "size_bytes": version.size_bytes,
-        "schema": version.schema,
-        "source": version.source,
-        "created_at": version.created_at,
-        "created_by": version.created_by,
-        "ready": version.ready,
-        "ready_at": version.ready_at,
-        "ready_by": version.ready_by,
-        "run_count": version.run_count,
-    }
-    if profile:
-        body["profile"] = version.profile
-    return body
-
-
-def artifact_json(item: ArtifactFile) -> dict[str, Any]:
-    return {"path": item.path, "size": item.size, "sha256": item.sha256, "created_at": item.created_at}
-
-
 @router.post("/runs/{run_id}/datasets", status_code=201)
 def log_dataset(run_id: str, body: DatasetInput, datasets: Datasets, who: Who) -> JSON:
     """Record that the run used this content of a dataset (the same content is always the same version)."""
     version = datasets.log_input(run_id, body.name, body.context, body.model_dump(by_alias=True), who)
-    return JSON(version_json(version), status_code=201)
+    return JSON(version_to_json(version), status_code=201)
 
 
 @router.get("/runs/{run_id}/lineage")
@@ -84,11 +63,11 @@ def run_lineage(run_id: str, datasets: Datasets) -> JSON:
         {
             "run": run_to_json(lineage.run),
             "inputs": [
-                {"context": item.context, "version": version_json(item.version, profile=False)}
+                {"context": item.context, "version": version_to_json(item.version, profile=False)}
                 for item in lineage.inputs
             ],
             "parent_run_id": lineage.run.parent_run_id,
-            "outputs": {"artifacts": [artifact_json(item) for item in lineage.outputs]},
+            "outputs": {"artifacts": [artifact_to_json(item) for item in lineage.outputs]},
         }
     )
 
@@ -104,14 +83,14 @@ def dataset_by_name(name: Annotated[str, Query(max_length=200)], datasets: Datas
     return JSON(
         {
             "dataset": dataset_json(datasets.get_dataset(name)),
-            "versions": [version_json(item, profile=False) for item in datasets.versions(name)],
+            "versions": [version_to_json(item, profile=False) for item in datasets.versions(name)],
         }
     )
 
 
 @router.get("/dataset-versions/{version_id}")
 def get_version(version_id: str, datasets: Datasets) -> JSON:
-    return JSON(version_json(datasets.version(version_id)))
+    return JSON(version_to_json(datasets.version(version_id)))
 
 
 @router.get("/dataset-versions/{version_id}/runs")
@@ -126,4 +105,11 @@ def version_runs(version_id: str, datasets: Datasets) -> JSON:
 def mark_ready(version_id: str, datasets: Datasets, who: Who, body: ReadyFlag | None = None) -> JSON:
     """Declare the version ready for modelling (recorded with who and when), or withdraw that with ready=false."""
     flag = body or ReadyFlag()
-    return JSON(version_json(datasets.mark_ready(version_id, who, flag.ready)))
+    return JSON(version_to_json(datasets.mark_ready(version_id, who, flag.ready)))
+
+
+@router.post("/datasets/ready")
+def mark_ready_by_name(body: ReadyByName, datasets: Datasets, who: Who) -> JSON:
+    """Mark a version of a dataset, named by dataset name and version id or digest prefix (or the latest)."""
+    version = datasets.resolve_version(body.name, body.version)
+    return JSON(version_to_json(datasets.mark_ready(version.id, who, body.ready)))
