@@ -12,10 +12,11 @@ from starlette.concurrency import run_in_threadpool
 
 from ridgeline import __version__
 from ridgeline.config import Settings
+from ridgeline.server.api import artifact_preview as artifact_preview_api
 from ridgeline.server.api import artifacts as artifacts_api
 from ridgeline.server.api import datasets as datasets_api
 from ridgeline.server.api import logging as logging_api
-from ridgeline.server.api import projects, runs, system
+from ridgeline.server.api import projects, retention, runs, system
 from ridgeline.server.auth import authenticate
 from ridgeline.server.errors import install_error_handlers
 from ridgeline.server.limits import BodyLimit
@@ -75,7 +76,9 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (projects, runs, logging_api):
         api.include_router(module.router)
     api.include_router(artifacts_api.router)
+    api.include_router(artifact_preview_api.router)
     api.include_router(datasets_api.router)
+    api.include_router(retention.router)
     app.include_router(api)
     app.include_router(system.router, dependencies=[Depends(authenticate)])
     app.include_router(install_ui(app), dependencies=[Depends(authenticate)])

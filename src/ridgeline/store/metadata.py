@@ -9,6 +9,7 @@ from ridgeline.store.datasets import DatasetStore
 from ridgeline.store.metrics import MetricStore
 from ridgeline.store.migrate import upgrade
 from ridgeline.store.projects import ProjectStore
+from ridgeline.store.retention import RetentionStore
 from ridgeline.store.runs import RunStore
 
 
@@ -23,6 +24,7 @@ class MetadataStore:
         self.aggregates = RunAggregates(self.database, self.runs.filters)
         self.artifacts = ArtifactRecords(self.database)
         self.datasets = DatasetStore(self.database)
+        self.retention = RetentionStore(self.database)
 
     def refresh_statistics(self) -> None:
         """Let SQLite's planner know the tables' shapes (PostgreSQL's autovacuum does this by itself).

@@ -191,3 +191,14 @@ run_inputs = Table(
     Column("created_at", BigInteger, nullable=False),
     Index("ix_run_inputs_version", "dataset_version_id", "run_id"),
 )
+
+retention_policies = Table(
+    "retention_policies",
+    metadata,
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    # Either rule may be absent (NULL), never both: services/retention.py checks that.
+    Column("max_age_days", Integer, nullable=True),
+    Column("keep_last", Integer, nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)
