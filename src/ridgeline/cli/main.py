@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ridgeline import __version__
-from ridgeline.cli import db, gc, quickstart, runs, server, storage
+from ridgeline.cli import db, gc, quickstart, retention, runs, server, storage
 
 app = typer.Typer(
     name="ridgeline",
@@ -20,6 +20,7 @@ app.command("gc")(gc.gc)
 app.command("storage")(storage.storage)
 app.add_typer(db.app, name="db")
 app.add_typer(runs.app, name="runs")
+app.add_typer(retention.app, name="retention")
 
 
 def _version(value: bool) -> None:
