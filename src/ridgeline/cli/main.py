@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ridgeline import __version__
-from ridgeline.cli import db, gc, quickstart, retention, runs, server, storage
+from ridgeline.cli import db, gc, quickstart, retention, runs, server, storage, sync
 
 app = typer.Typer(
     name="ridgeline",
@@ -16,6 +16,7 @@ app = typer.Typer(
 )
 app.command("server")(server.server)
 app.command("quickstart")(quickstart.quickstart)
+app.command("sync")(sync.sync)
 app.command("gc")(gc.gc)
 app.command("storage")(storage.storage)
 app.add_typer(db.app, name="db")

@@ -101,6 +101,7 @@ class Sender:
         self._stop = threading.Event()
         self._failures = 0
         self._retry_at = 0.0
+        self._spooled_at = 0.0
         self._spool_broken = False
         self.dropped_points = 0
         self._thread = threading.Thread(target=self._loop, name=f"ridgeline-sender-{run_id[:8]}", daemon=True)
@@ -173,26 +174,39 @@ class Sender:
             if self._create is not None:
                 self.spool.append_create(self._create)
                 self._create = None
-            while (batch := self._inflight or self._take()) is not None:
+            # What is in memory now, not what training adds meanwhile: chasing it would write a tiny record
+            # per fsync for as long as training runs.
+            for _ in range(self.pending // MAX_BATCH_POINTS + 2):
+                batch = self._inflight or self._take()
+                if batch is None:
+                    break
                 self.spool.append_batch(batch)
                 self._settle(batch)
         except OSError as exc:
+            self._spooled_at = time.monotonic()
             if not self._spool_broken:
                 log.error("ridgeline: cannot write the spool (%s); run %s is kept in memory", exc, self.run_id)
             self._spool_broken = True
             return False
         self._spool_broken = False
+        self._spooled_at = time.monotonic()
         return True
 
     def _step(self) -> bool:
         """Move work one step forward; False when the backend is unavailable (back off before retrying)."""
+        spooled_before = self.spool.pending
         try:
             if self._spooling():
-                if not self._spool_memory():
+                # New data goes to disk behind the old at most once an interval (a record each time), and the
+                # spool is delivered an interval's worth at a time: a crash still loses at most an interval.
+                due = time.monotonic() - self._spooled_at >= self.interval
+                if (self._offline or due) and not self._spool_memory():
                     return False
-                if not self._offline:
-                    self.spool.deliver(self.backend)
-            else:
+                if self._offline:
+                    return True
+                self.spool.deliver(self.backend, budget=self.interval)
+            if not self._spooling():
+                # Nothing older waits on disk: send directly.
                 if self._create is not None:
                     self.backend.create_run(**self._create)
                     self._create = None
@@ -202,6 +216,8 @@ class Sender:
                         log.warning("ridgeline: run %s: %s", self.run_id, conflict.get("message", conflict))
                     self._settle(batch)
         except Unavailable as exc:
+            if self.spool.pending < spooled_before:
+                self._failures = 0  # it took some records: up but flaky, so a short backoff, not the long one
             self._failures += 1
             if self._failures == 1:
                 log.warning(

@@ -20,6 +20,7 @@ import math
 import os
 import shutil
 import threading
+import time
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,18 +42,15 @@ _LOCK = "lock"
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Whole file or nothing, durable once this returns (file and folder entry both fsync-ed)."""
+    """Whole file or nothing. The data is fsync-ed before the rename, so even after a power cut a record is whole
+    or absent; the folder itself is not fsync-ed each time (a power cut may take the newest records, like the
+    unsent data of the last interval, never a torn one)."""
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as file:
         file.write(data)
         file.flush()
         os.fsync(file.fileno())
     os.replace(tmp, path)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
 
 
 def _batch_json(batch: LogBatch) -> dict[str, Any]:
@@ -206,15 +204,20 @@ class RunSpool:
             except orjson.JSONDecodeError:
                 yield path, None
 
-    def deliver(self, backend: TrackingBackend) -> Delivered:
-        """Send every record in order, deleting each once acknowledged. Raises ``Unavailable`` (the rest stays).
+    def deliver(self, backend: TrackingBackend, budget: float | None = None) -> Delivered:
+        """Send the records in order, deleting each once acknowledged. Raises ``Unavailable`` (the rest stays).
 
-        A record the backend refuses for good is reported and deleted, so one bad record never blocks the rest.
+        With ``budget`` (seconds) it returns once that time is spent, records left or not, so the caller can
+        tend to new data meanwhile. A record the backend refuses for good is reported and deleted, so one bad
+        record never blocks the rest.
         """
         records = points = 0
         finished = False
+        deadline = None if budget is None else time.monotonic() + budget
         with self._lock:
             for path, record in self.records():
+                if deadline is not None and time.monotonic() > deadline:
+                    break
                 if record is None:
                     log.error("ridgeline: unreadable spool record %s set aside", path)
                     path.rename(path.with_suffix(".bad"))
