@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 import pytest
-
 from api_helpers import api, error, make_project, make_run, ok
 
 DAY_MS = 86_400_000

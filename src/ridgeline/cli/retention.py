@@ -164,10 +164,11 @@ def _print_plan(plan: RetentionPlan) -> None:
         spared.append(f"{plan.spared_protected} protected")
     note = f" (spared: {', '.join(spared)})" if spared else ""
     heading = f"{plan.project.name}: {_rules(plan.policy)} — {verb} {len(plan.runs)} run(s), {plan.kept} kept{note}"
+    # A line of its own rather than the table's title: a title wraps at the table's width.
+    console.print(heading, highlight=False)
     if not plan.runs:
-        console.print(heading, highlight=False)
         return
-    table = Table(title=heading, title_justify="left")
+    table = Table()
     for column in ("run id", "name", "started", "files", "size"):
         table.add_column(column, justify="right" if column in ("files", "size") else "left", no_wrap=column == "run id")
     for run in plan.runs:
