@@ -90,11 +90,7 @@ class RetentionService:
         return self.store.retention.put(project.id, age, keep, v.check_text(by, "updated_by", v.MAX_NAME_LENGTH))
 
     def get_policy(self, project_id: str) -> RetentionPolicy:
-        project = self._project(project_id)
-        policy = self.store.retention.get(project.id)
-        if policy is None:
-            raise NotFound(f"project {project.name!r} has no retention policy", field="retention")
-        return policy
+        return self._policy(self._project(project_id))
 
     def clear_policy(self, project_id: str) -> bool:
         """Remove the project's policy; False when it had none (clearing twice is harmless)."""
@@ -109,11 +105,13 @@ class RetentionService:
 
     def plan(self, project_id: str) -> RetentionPlan:
         """The live runs the project's policy would soft-delete now, newest first, with their artifact bytes."""
-        return self._plan(self._project(project_id), self.get_policy(project_id), dry_run=True)
+        project = self._project(project_id)
+        return self._plan(project, self._policy(project), dry_run=True)
 
     def apply(self, project_id: str, *, dry_run: bool = False) -> RetentionPlan:
         """Soft-delete the runs :meth:`plan` names (restorable until ``gc``); with ``dry_run`` only plan."""
-        plan = self._plan(self._project(project_id), self.get_policy(project_id), dry_run=dry_run)
+        project = self._project(project_id)
+        plan = self._plan(project, self._policy(project), dry_run=dry_run)
         return plan if dry_run else self._delete(plan)
 
     def apply_all(self, *, dry_run: bool = False) -> list[RetentionPlan]:
@@ -143,6 +141,12 @@ class RetentionService:
     def _delete(self, plan: RetentionPlan) -> RetentionPlan:
         plan.deleted = self.store.retention.soft_delete([run.run_id for run in plan.runs], now_ms())
         return plan
+
+    def _policy(self, project: Project) -> RetentionPolicy:
+        policy = self.store.retention.get(project.id)
+        if policy is None:
+            raise NotFound(f"project {project.name!r} has no retention policy", field="retention")
+        return policy
 
     def _project(self, project_id: str) -> Project:
         return self.store.projects.get(project_id, stats=False)
