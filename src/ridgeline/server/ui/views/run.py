@@ -1,4 +1,5 @@
-"""A run's page: overview, params, tags, notes and a chart per metric (drawn by static/js/run-page.js)."""
+"""A run's page: overview, params, tags, notes and a chart per metric (drawn by static/js/run-page.js), and
+tabs for its artifacts, environment, system metrics and lineage (data in views/run_tabs.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from fastapi.responses import HTMLResponse
 
 from ridgeline.domain.entities import RunRecord
 from ridgeline.domain.errors import NotFound
-from ridgeline.server.deps import Tracking
+from ridgeline.server.deps import Artifacts, Datasets, Tracking
+from ridgeline.server.ui.views import run_tabs
 from ridgeline.server.ui.views.common import Pages
 from ridgeline.services.tracking import TrackingService
 
@@ -63,6 +65,9 @@ def run_page(
     request: Request,
     pages: Pages,
     tracking: Tracking,
+    artifacts: Artifacts,
+    datasets: Datasets,
+    tab: Annotated[str, Query(max_length=20)] = "overview",
     x: Annotated[str, Query(max_length=20)] = "step",
     smooth: Annotated[str, Query(max_length=20)] = "0",
     log: Annotated[str, Query(max_length=10)] = "",
@@ -71,14 +76,27 @@ def run_page(
     project = tracking.get_project(run.project_id)
     system_tags = {k: v for k, v in sorted(run.tags.items()) if k.startswith(SYSTEM_TAG_PREFIX)}
     user_tags = {k: v for k, v in sorted(run.tags.items()) if not k.startswith(SYSTEM_TAG_PREFIX)}
+    parent = _parent(tracking, run)
+    keys = sorted(run.latest_metrics)
+    usage = artifacts.run_usage(run.id)
     return pages.render(
         request,
         "run.html",
         title=run.name,
         run=run,
         project=project,
-        parent=_parent(tracking, run),
-        metric_keys=sorted(run.latest_metrics),
+        parent=parent,
+        metric_keys=keys,
+        main_keys=[key for key in keys if not key.startswith(run_tabs.SYSTEM_PREFIX)],
+        system_keys=[key for key in keys if key.startswith(run_tabs.SYSTEM_PREFIX)],
+        tab=run_tabs.chosen_tab(tab),
+        git_facts=run_tabs.facts(run.tags, run_tabs.GIT_FACTS),
+        source_facts=run_tabs.facts(run.tags, run_tabs.SOURCE_FACTS),
+        host_facts=run_tabs.facts(run.tags, run_tabs.HOST_FACTS),
+        lineage=run_tabs.lineage_view(datasets, run, parent),
+        storage_bytes=usage.bytes,
+        storage_files=usage.files,
+        storage=run_tabs.human_bytes(usage.bytes),
         params=dict(sorted(run.params.items())),
         command=system_tags.pop(COMMAND_TAG, None),
         commit=system_tags.pop(COMMIT_TAG, None),

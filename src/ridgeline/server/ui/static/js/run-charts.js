@@ -25,6 +25,9 @@ function nextFrame() {
  */
 export function runCharts({ runId, startTime, view, points }) {
   const grid = document.getElementById("chart-grid");
+  // system/* metrics (client/system_metrics.py) have their own tab, so the training metrics stay in front.
+  const systemGrid = document.getElementById("system-grid");
+  const isSystem = (key) => systemGrid !== null && key.startsWith("system/");
   const controls = document.getElementById("chart-controls");
 
   /**
@@ -51,12 +54,13 @@ export function runCharts({ runId, startTime, view, points }) {
     element.setAttribute("aria-label", `Chart of ${key}`);
     card.append(heading, element);
     // Keep the grid in key order, as the server renders it.
-    const after = [...grid.children].find((other) => other.querySelector(".chart").dataset.key > key);
-    grid.insertBefore(card, after ?? null);
-    document.getElementById("no-metrics").hidden = true;
+    const target = isSystem(key) ? systemGrid : grid;
+    const after = [...target.children].find((other) => other.querySelector(".chart").dataset.key > key);
+    target.insertBefore(card, after ?? null);
+    document.getElementById(isSystem(key) ? "no-system-metrics" : "no-metrics").hidden = true;
     controls.hidden = false;
     const chart = chartFor(key, element);
-    document.getElementById("metric-count").textContent = String(charts.size);
+    document.getElementById("metric-count").textContent = String(grid.querySelectorAll(".chart[data-key]").length);
     return chart;
   }
 
@@ -160,6 +164,8 @@ export function runCharts({ runId, startTime, view, points }) {
     await load(whole);
   }
 
-  for (const element of grid.querySelectorAll(".chart[data-key]")) chartFor(element.dataset.key, element);
+  for (const element of document.querySelectorAll("#chart-grid .chart[data-key], #system-grid .chart[data-key]")) {
+    chartFor(element.dataset.key, element);
+  }
   return { load, catchUp, resetZooms, redraw: coalesced(drawAll) };
 }

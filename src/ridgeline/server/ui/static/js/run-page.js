@@ -11,6 +11,10 @@ import { fetchRunHistories, plotlyReady } from "./charts.js";
 import { runCharts } from "./run-charts.js";
 import { wireEdits } from "./run-edit.js";
 import { liveUpdates } from "./run-live.js";
+import { drawLineage } from "./lineage-graph.js";
+import { loadArtifacts } from "./run-artifacts.js";
+import { loadEnvironment } from "./run-environment.js";
+import { wireTabs } from "./run-tabs.js";
 
 
 const runId = document.querySelector('meta[name="ridgeline-run"]').content;
@@ -57,10 +61,25 @@ async function start() {
   // Chart colours are read from the theme's CSS variables when drawing: redraw when the OS switches theme.
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => charts.redraw());
   wireEdits(runId, runPath);
+  // A tab's content is loaded the first time it is shown; the page is "ready" once the first tab is in.
+  const loaders = {
+    artifacts: () => loadArtifacts(runId),
+    environment: () => loadEnvironment(runId),
+    lineage: () => drawLineage(document.getElementById("lineage-graph"), JSON.parse(document.getElementById("lineage-data").textContent)),
+  };
+  const loaded = new Map();
+  const firstTab = wireTabs(document.getElementById("run-tabs"), (name) => {
+    if (!loaders[name]) return undefined;
+    if (!loaded.has(name)) loaded.set(name, Promise.resolve().then(loaders[name]));
+    return loaded.get(name);
+  });
   try {
     await charts.load(initialKeys, await initialHistories);
   } catch (error) {
     liveStatus.textContent = `Charts could not be loaded: ${error.message}`;
+  }
+  try {
+    await firstTab;
   } finally {
     markReady();
   }
