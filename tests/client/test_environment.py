@@ -19,8 +19,8 @@ import pytest
 
 import ridgeline
 import ridgeline.artifacts
+from ridgeline.client.capture.git import strip_credentials
 from ridgeline.client.console import ConsoleCapture
-from ridgeline.client.environment import strip_credentials
 from ridgeline.domain.errors import InvalidArgument, NotFound
 
 REMOTE = "https://alice:s3cret-token@git.example.com/team/churn.git"

@@ -14,7 +14,7 @@ import shlex
 import typer
 
 from ridgeline.cli.common import TrackingOption, user_errors
-from ridgeline.client.environment import DIFF_FILE, REQUIREMENTS_FILE, TAG_PREFIX
+from ridgeline.client.capture.record import DIFF_FILE, REQUIREMENTS_FILE, TAG_PREFIX
 from ridgeline.domain.entities import RunRecord
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import sys
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +14,7 @@ from ridgeline.client.backend import TrackingBackend
 from ridgeline.client.identity import current_user
 from ridgeline.client.replay import deliver_leftovers_in_background
 from ridgeline.client.resolve import run_backend
+from ridgeline.client.run_artifacts import ArtifactLogging
 from ridgeline.client.sender import FLUSH_AT_POINTS, Sender, SeriesBuffer
 from ridgeline.client.spool import RunSpool
 from ridgeline.config import Settings
@@ -25,10 +24,9 @@ from ridgeline.domain.errors import Conflict, InvalidArgument, Unavailable
 from ridgeline.domain.ids import new_id, now_ms
 
 if TYPE_CHECKING:
+    from ridgeline.client.capture.run_capture import CaptureChoice, RunCapture
     from ridgeline.client.dataset_inputs import DatasetRecorder
     from ridgeline.client.datasets import DatasetDescription
-    from ridgeline.client.environment import CaptureChoice, RunCapture
-    from ridgeline.client.uploader import ArtifactUploader, PendingUpload
 
 log = logging.getLogger("ridgeline")
 _time_ns = time.time_ns
@@ -46,7 +44,7 @@ def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-class Run:
+class Run(ArtifactLogging):
     """A run being logged. Use as a context manager, or call :meth:`finish` yourself.
 
     Logging methods validate their arguments at once (a bad key or value raises ``InvalidArgument`` naming it)
@@ -183,47 +181,10 @@ class Run:
             checked[key] = v.check_text(value, f"{kind} {key!r}", max_length)
         return checked
 
-    # artifacts ----------------------------------------------------------------------------------------------
+    # datasets -----------------------------------------------------------------------------------------------
 
-    # Started by the first artifact logged: runs without artifacts have no uploader thread.
-    _uploader: ArtifactUploader | None = None
+    # Started by the first dataset logged.
     _datasets: DatasetRecorder | None = None
-
-    def log_artifact(self, path: str | os.PathLike[str], name: str | None = None) -> None:
-        """Upload a file, or a folder with everything in it, as artifacts of the run, in the background.
-
-        A file is stored as ``name`` (default: its file name); a folder's files under ``name/`` (default: the
-        folder's name). The call only looks the files up and returns; keep them unchanged until ``flush()`` or
-        the end of the run (a file changed before its upload is stored as it is then, with a warning).
-        """
-        from ridgeline.client.uploader import PendingUpload, file_stamp
-        from ridgeline.store.artifacts.paths import check_path
-
-        source = Path(path)
-        if source.is_file():
-            dest = check_path(name if name is not None else source.name, "name")
-            items = [PendingUpload(dest, source, file_stamp(source))]
-        elif source.is_dir():
-            prefix = check_path(name if name is not None else source.resolve().name, "name")
-            items = []
-            for folder, _dirs, files in os.walk(source):
-                for file_name in sorted(files):
-                    file = Path(folder, file_name)
-                    relative = file.relative_to(source).as_posix()
-                    items.append(PendingUpload(check_path(f"{prefix}/{relative}", "name"), file, file_stamp(file)))
-        else:
-            raise InvalidArgument(f"{str(source)!r} is neither a file nor a folder", field="path")
-        self._upload(items)
-
-    def _upload(self, items: list[PendingUpload]) -> None:
-        from ridgeline.client.uploader import ArtifactUploader
-
-        with self._sender.lock:
-            if self._finished:
-                self._refuse_finished()
-            if self._uploader is None:
-                self._uploader = ArtifactUploader(self._backend, self.id)
-        self._uploader.submit(items)
 
     def log_dataset(
         self, data: Any, name: str, context: str = "training", source: str | None = None
@@ -237,7 +198,6 @@ class Run:
         """
         from ridgeline.client.dataset_inputs import DatasetRecorder
         from ridgeline.client.datasets import describe
-        from ridgeline.domain import validation as v
 
         v.check_name(name, "name")
         v.check_name(context, "context", 50)
@@ -249,55 +209,6 @@ class Run:
                 self._datasets = DatasetRecorder(self._backend, self.id, self._sender.flush)
         self._datasets.record(name, context, description, self._settings.flush_timeout)
         return description
-
-    def _log_bytes(self, name: str, data: bytes) -> None:
-        from ridgeline.client.uploader import PendingUpload
-        from ridgeline.store.artifacts.paths import check_path
-
-        self._upload([PendingUpload(check_path(name, "name"), data)])
-
-    def log_text(self, text: str, name: str) -> None:
-        """Store ``text`` (UTF-8) as the artifact ``name``, e.g. ``"notes/summary.md"``."""
-        from ridgeline.client.artifact_formats import text_bytes
-
-        self._log_bytes(name, text_bytes(text))
-
-    def log_dict(self, obj: Any, name: str) -> None:
-        """Store a dict (or any JSON/YAML-able object) as ``name``: JSON for ``.json``, YAML for ``.yaml``/``.yml``."""
-        from ridgeline.client.artifact_formats import dict_bytes
-
-        self._log_bytes(name, dict_bytes(obj, name))
-
-    def log_image(self, image: Any, name: str) -> None:
-        """Store a PIL image, numpy array (HxW, HxWx3, HxWx4) or matplotlib figure as a PNG named ``name``."""
-        from ridgeline.client.artifact_formats import image_bytes
-
-        self._log_bytes(name, image_bytes(image))
-
-    def log_table(self, table: Any, name: str) -> None:
-        """Store a pandas DataFrame as Parquet named ``name`` (e.g. ``"predictions.parquet"``)."""
-        from ridgeline.client.artifact_formats import table_bytes
-
-        self._log_bytes(name, table_bytes(table))
-
-    def log_figure(self, figure: Any, name: str) -> None:
-        """Store a matplotlib figure (``.png``/``.svg``) or a Plotly figure (``.html``/``.json``) as ``name``."""
-        from ridgeline.client.artifact_formats import figure_bytes
-
-        self._log_bytes(name, figure_bytes(figure, name))
-
-    def _close_uploads(self) -> None:
-        """Wait for pending uploads (bounded by flush_timeout) and report the ones that failed."""
-        if self._uploader is None:
-            return
-        failures = self._uploader.close(self._settings.flush_timeout)
-        if failures:
-            log.error(
-                "ridgeline: run %s ended with %d artifact(s) not uploaded: %s",
-                self.id,
-                len(failures),
-                "; ".join(failures),
-            )
 
     # lifecycle ----------------------------------------------------------------------------------------------
 
@@ -404,7 +315,7 @@ def start_run(
     if settings.mode not in ("online", "offline"):
         raise InvalidArgument(f"mode must be 'online' or 'offline', got {settings.mode!r}", field="mode")
     # Loaded here, not at import: reaching ridgeline.start_run costs nothing for subprocess, platform, socket.
-    from ridgeline.client.environment import RESUME_PARTS, RunCapture, parse_parts
+    from ridgeline.client.capture.run_capture import RESUME_PARTS, RunCapture, parse_parts
 
     parts = parse_parts(capture, settings.capture)
     params = Run._checked_texts(_flatten(config), "param", v.MAX_PARAM_VALUE_LENGTH) if config else {}
