@@ -56,10 +56,24 @@ def _build(family: str, params: dict[str, Any]) -> Any:
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, **params))
 
 
-def _train_one(run: Any, family: str, model: Any, data: tuple[Any, Any, Any, Any]) -> None:
-    from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
+def _train_one(run: Any, family: str, model: Any, data: tuple[Any, Any, Any, Any], dataset: str) -> None:
+    from sklearn.metrics import (
+        accuracy_score,
+        classification_report,
+        confusion_matrix,
+        f1_score,
+        log_loss,
+        roc_auc_score,
+    )
 
     x_train, x_val, y_train, y_val = data
+    # The same split in every run of a data set: one dataset version, used by all of them.
+    run.log_dataset(
+        (x_train, y_train), name=f"{dataset}-train", context="training", source=f"sklearn.datasets.load_{dataset}"
+    )
+    run.log_dataset(
+        (x_val, y_val), name=f"{dataset}-validation", context="validation", source=f"sklearn.datasets.load_{dataset}"
+    )
     model.fit(x_train, y_train)
     if family == "gradient_boosting":
         # One point per boosting stage: the learning curve the run page charts.
@@ -85,6 +99,11 @@ def _train_one(run: Any, family: str, model: Any, data: tuple[Any, Any, Any, Any
             "log_loss": log_loss(y_val, proba, labels=model.classes_),
         }
     )
+    run.log_text(classification_report(y_val, predicted), "evaluation/classification_report.txt")
+    run.log_dict(
+        {"labels": [int(label) for label in model.classes_], "matrix": confusion_matrix(y_val, predicted).tolist()},
+        "evaluation/confusion_matrix.json",
+    )
 
 
 def populate(tracking_uri: str) -> int:
@@ -108,7 +127,7 @@ def populate(tracking_uri: str) -> int:
                 tracking_uri=tracking_uri,
                 tags={"dataset": dataset, "family": family, "source": "quickstart"},
             ) as run:
-                _train_one(run, family, _build(family, params), loaded[dataset])
+                _train_one(run, family, _build(family, params), loaded[dataset], dataset)
             progress.advance(task)
     return len(plan)
 

@@ -1,5 +1,5 @@
 // The run page's Environment tab: installed packages, the uncommitted git diff and the console output, read
-// from the files environment capture stores (client/environment.py). Each is read up to a limit, as text.
+// from the files environment capture stores (client/capture/). Each is read up to a limit, as text.
 import { downloadUrl, formatBytes, listFiles, readHead } from "./artifact-links.js";
 
 const LIMIT = 512 * 1024;
