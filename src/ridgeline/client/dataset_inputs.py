@@ -1,8 +1,9 @@
 """Recording a run's dataset inputs without holding up training.
 
 ``run.log_dataset`` hashes and profiles the data in the caller's thread (it returns the version's digest), then a
-background thread records the input once the run exists on the backend, retrying while the backend is
-unavailable. ``finish()`` waits for those threads (bounded) and reports what could not be recorded.
+background thread records the input once the run exists on the backend. When the backend is unavailable (offline,
+or down) the input becomes a record in the run's disk spool, delivered later like the run's metrics: recording it
+again is harmless (the same content is the same version, and the run's link to it is kept once).
 """
 
 from __future__ import annotations
@@ -11,25 +12,23 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from ridgeline.client.backend import TrackingBackend
 from ridgeline.client.datasets import DatasetDescription
+from ridgeline.client.sender import Sender
 from ridgeline.domain.errors import RidgelineError, Unavailable
 
 log = logging.getLogger("ridgeline")
 
-_RETRY_S = (0.5, 1.0, 2.0, 5.0)
-
 
 class DatasetRecorder:
-    def __init__(self, backend: TrackingBackend, run_id: str, wait_for_run: Callable[[float], bool]) -> None:
+    def __init__(self, backend: TrackingBackend, run_id: str, sender: Sender) -> None:
         self._backend = backend
         self._run_id = run_id
-        # The run may still be on its way to the backend (created by the sender): wait for it first.
-        self._wait_for_run = wait_for_run
-        self._threads: list[threading.Thread] = []
+        self._sender = sender
+        # Each input with the thread recording it, so that close() can spool the ones still under way.
+        self._inputs: list[tuple[threading.Thread, str, str, dict[str, Any]]] = []
         self.failures: list[str] = []
 
     def record(self, name: str, context: str, description: DatasetDescription, timeout: float) -> None:
@@ -40,36 +39,37 @@ class DatasetRecorder:
             name=f"ridgeline-dataset-{self._run_id[:8]}",
             daemon=True,
         )
-        self._threads.append(thread)
+        self._inputs.append((thread, name, context, version))
         thread.start()
 
     def _deliver(self, name: str, context: str, version: dict[str, Any], deadline: float) -> None:
-        self._wait_for_run(max(0.0, deadline - time.monotonic()))
-        attempt = 0
-        while True:
+        # The run may still be on its way to the backend (created by the sender): it must get there first.
+        self._sender.wait_created(max(0.0, deadline - time.monotonic()))
+        if not self._sender.spooling():
             try:
                 self._backend.log_dataset_input(self._run_id, name, context, version)
                 return
             except Unavailable as exc:
-                pause = _RETRY_S[min(attempt, len(_RETRY_S) - 1)]
-                if time.monotonic() + pause > deadline:
-                    self._fail(name, f"backend unavailable: {exc}")
-                    return
-                attempt += 1
-                time.sleep(pause)
+                log.warning("ridgeline: run %s: dataset input %s kept in the spool: %s", self._run_id, name, exc)
             except RidgelineError as exc:
-                self._fail(name, str(exc))
+                self.failures.append(f"{name}: {exc}")
                 return
+        self._spool(name, context, version)
 
-    def _fail(self, name: str, reason: str) -> None:
-        self.failures.append(f"{name}: {reason}")
+    def _spool(self, name: str, context: str, version: dict[str, Any]) -> None:
+        try:
+            self._sender.spool_record(lambda spool: spool.append_dataset(name, context, version))
+        except OSError as exc:
+            self.failures.append(f"{name}: backend unavailable and the spool cannot be written: {exc}")
 
     def close(self, timeout: float) -> None:
+        """Wait for the inputs (at most ``timeout``); those still under way then are spooled (recording one twice
+        is harmless), and failures are logged."""
         deadline = time.monotonic() + timeout
-        for thread in self._threads:
+        for thread, *_ in self._inputs:
             thread.join(max(0.0, deadline - time.monotonic()))
-        pending = sum(thread.is_alive() for thread in self._threads)
-        if pending:
-            self.failures.append(f"{pending} dataset input(s) still being recorded when the run ended")
+        for thread, name, context, version in self._inputs:
+            if thread.is_alive():
+                self._spool(name, context, version)
         if self.failures:
             log.error("ridgeline: run %s could not record dataset inputs: %s", self._run_id, "; ".join(self.failures))

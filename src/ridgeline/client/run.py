@@ -206,7 +206,7 @@ class Run(ArtifactLogging):
             if self._finished:
                 self._refuse_finished()
             if self._datasets is None:
-                self._datasets = DatasetRecorder(self._backend, self.id, self._sender.flush)
+                self._datasets = DatasetRecorder(self._backend, self.id, self._sender)
         self._datasets.record(name, context, description, self._settings.flush_timeout)
         return description
 

@@ -103,7 +103,7 @@ class ArtifactLogging:
             if self._finished:
                 self._refuse_finished()
             if self._uploader is None:
-                self._uploader = ArtifactUploader(self._backend, self.id)
+                self._uploader = ArtifactUploader(self._backend, self.id, self._sender, self._settings.flush_timeout)
         self._uploader.submit(items)
 
     def _close_uploads(self) -> None:

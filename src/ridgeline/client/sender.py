@@ -10,7 +10,9 @@ Guarantees:
   cannot be written either), logging calls wait until the sender has taken some;
 - a batch the backend refuses for good is reported on the ``ridgeline`` logger and dropped, so one bad batch
   never blocks the rest;
-- in offline mode everything goes to the spool and nothing is sent (``ridgeline sync`` delivers it later).
+- in offline mode everything goes to the spool and nothing is sent (``ridgeline sync`` delivers it later);
+- artifacts and dataset inputs that cannot be delivered join the same spool (``spool_record``), behind the run's
+  creation, and this thread delivers them with the rest.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import random
 import threading
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +98,8 @@ class Sender:
         self.pending = 0
         # Set when the run is not on the backend yet (it was unreachable at start, or the run is offline).
         self._create = create_fields
+        # Spooling the creation happens on this thread and on the uploader's and dataset recorder's: once only.
+        self._create_lock = threading.Lock()
         self._offline = offline
         self._inflight: LogBatch | None = None
         self._wake = threading.Event()
@@ -117,6 +122,38 @@ class Sender:
 
     def nudge(self) -> None:
         self._wake.set()
+
+    # called by the artifact uploader and the dataset recorder -------------------------------------------------
+
+    def spooling(self) -> bool:
+        """True while new records must go to the spool rather than the backend (offline, or a backlog on disk)."""
+        return self._spooling()
+
+    def wait_created(self, timeout: float) -> bool:
+        """Wait until the run is on the backend or its creation is in the spool (False if ``timeout`` ran out), so
+        nothing about the run reaches the backend before the run does."""
+        deadline = time.monotonic() + timeout
+        self._wake.set()
+        with self.lock:
+            while self._create is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._thread.is_alive():
+                    return False
+                self._drained.wait(min(remaining, 0.5))
+        return True
+
+    def spool_record(self, write: Callable[[RunSpool], None]) -> None:
+        """Append a record made on another thread (an artifact, a dataset input) to the spool, behind the run's
+        creation, and have this thread deliver it (raises OSError when the disk refuses)."""
+        self._spool_create()
+        write(self.spool)
+        self._wake.set()
+
+    def _spool_create(self) -> None:
+        with self._create_lock:
+            if self._create is not None:
+                self.spool.append_create(self._create)
+                self._create = None
 
     # the sender thread --------------------------------------------------------------------------------------
 
@@ -171,9 +208,7 @@ class Sender:
         False when the disk refuses: the data stays in memory (where backpressure bounds it) for a later try.
         """
         try:
-            if self._create is not None:
-                self.spool.append_create(self._create)
-                self._create = None
+            self._spool_create()
             # What is in memory now, not what training adds meanwhile: chasing it would write a tiny record
             # per fsync for as long as training runs.
             for _ in range(self.pending // MAX_BATCH_POINTS + 2):
@@ -207,8 +242,9 @@ class Sender:
                 self.spool.deliver(self.backend, budget=self.interval)
             if not self._spooling():
                 # Nothing older waits on disk: send directly.
-                if self._create is not None:
-                    self.backend.create_run(**self._create)
+                create = self._create  # read once: another thread may spool it meanwhile (harmless: idempotent)
+                if create is not None:
+                    self.backend.create_run(**create)
                     self._create = None
                 batch = self._inflight or self._take()
                 if batch is not None:

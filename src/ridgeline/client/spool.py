@@ -4,12 +4,16 @@ Layout, one folder per run under ``settings.spool_location``::
 
     <run_id>/meta.json            where the run goes (tracking URI, or null for an offline run), project, name
     <run_id>/lock                 flock-ed by the process writing the run, so nobody else replays it meanwhile
-    <run_id>/000000000001.rec     one record per file, numbered in logging order: create, batch, finish
+    <run_id>/000000000001.rec     one record per file, numbered in logging order: create, batch, artifact,
+                                  dataset, finish
+    <run_id>/000000000007.blob    the content of the artifact record of the same number (a copy of the file)
 
 Each record is written to a temporary file, fsync-ed and renamed into place, so a crash (SIGKILL included)
 leaves whole records or none. A record is deleted only after the backend acknowledged it; a crash between the
 acknowledgement and the deletion resends it, which changes nothing: the server applies a batch id once, and
 creating a run with a client-made id or finishing it again are idempotent. That is the exactly-once guarantee.
+Artifacts and dataset inputs are idempotent too: an artifact is a PUT to its path (the same bytes again change
+nothing), and a dataset input of the same content is the same version, linked to the run once.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 import orjson
 
 from ridgeline.client.backend import TrackingBackend
+from ridgeline.client.spool_blobs import write_blob
 from ridgeline.domain.entities import LogBatch, MetricSeries
 from ridgeline.domain.errors import RidgelineError, Unavailable
 from ridgeline.domain.wire import decode_value, encode_value
@@ -37,6 +42,7 @@ from ridgeline.domain.wire import decode_value, encode_value
 log = logging.getLogger("ridgeline")
 
 _RECORD_SUFFIX = ".rec"
+_BLOB_SUFFIX = ".blob"
 _META = "meta.json"
 _LOCK = "lock"
 
@@ -170,13 +176,22 @@ class RunSpool:
         if not (self.folder / _META).exists():
             _write_atomically(self.folder / _META, orjson.dumps(self._meta))
 
-    def append(self, kind: str, body: dict[str, Any]) -> None:
-        """Write one record durably (raises OSError when the disk refuses)."""
+    def append(self, kind: str, body: dict[str, Any], blob: Path | bytes | None = None) -> None:
+        """Write one record durably (raises OSError when the disk refuses).
+
+        A ``blob`` (a file, copied in chunks, or bytes) lands whole beside the record before the record itself,
+        so a record never points at a missing or torn blob; its sha256 and size go into the record.
+        """
         with self._lock:
             self._open()
             self._seq += 1
+            record = self.folder / f"{self._seq:012d}{_RECORD_SUFFIX}"
+            if blob is not None:
+                blob_path = record.with_suffix(_BLOB_SUFFIX)
+                sha256, size = write_blob(blob_path, blob)
+                body = {**body, "blob": blob_path.name, "sha256": sha256, "size": size}
             data = orjson.dumps({"kind": kind, "run_id": self.run_id, **body})
-            _write_atomically(self.folder / f"{self._seq:012d}{_RECORD_SUFFIX}", data)
+            _write_atomically(record, data)
             self.pending += 1
 
     def append_create(self, fields: dict[str, Any]) -> None:
@@ -187,6 +202,13 @@ class RunSpool:
 
     def append_finish(self, status: str, end_time: int) -> None:
         self.append("finish", {"status": status, "end_time": end_time})
+
+    def append_artifact(self, path: str, source: Path | bytes) -> None:
+        """Keep a copy of the artifact's content (the file may change or go before it is delivered)."""
+        self.append("artifact", {"path": path}, blob=source)
+
+    def append_dataset(self, name: str, context: str, version: dict[str, Any]) -> None:
+        self.append("dataset", {"name": name, "context": context, "version": version})
 
     # delivering ---------------------------------------------------------------------------------------------
 
@@ -230,7 +252,7 @@ class RunSpool:
                         kind = record["kind"]
                         log.error("ridgeline: run %s: spooled %s refused and dropped: %s", self.run_id, kind, exc)
                     finished = finished or record["kind"] == "finish"
-                    path.unlink()
+                    _unlink_record(path)
                 records += 1
                 self.pending -= 1
             self._remove_if_empty()
@@ -246,8 +268,23 @@ class RunSpool:
             for conflict in backend.log_batch(self.run_id, batch):
                 log.warning("ridgeline: run %s: %s", self.run_id, conflict.get("message", conflict))
             return batch.point_count
+        if kind == "artifact":
+            self._send_artifact(backend, record)
+            return 0
+        if kind == "dataset":
+            backend.log_dataset_input(self.run_id, record["name"], record["context"], record["version"])
+            return 0
         backend.finish_run(self.run_id, record["status"], record["end_time"])
         return 0
+
+    def _send_artifact(self, backend: TrackingBackend, record: dict[str, Any]) -> None:
+        try:
+            stored = backend.upload_artifact(self.run_id, record["path"], self.folder / record["blob"])
+        except FileNotFoundError:
+            raise RidgelineError(f"artifact {record['path']}: its spooled copy is missing") from None
+        if stored.sha256 != record["sha256"]:
+            # The copy on disk no longer holds what was logged (damaged since): say so rather than pass it off.
+            raise RidgelineError(f"artifact {record['path']}: the spooled copy was damaged; the server holds it as is")
 
     def drop_oldest(self, exc: Exception) -> None:
         """Give up on the oldest record (it failed the same unexpected way again and again)."""
@@ -256,7 +293,7 @@ class RunSpool:
             if paths:
                 name = paths[0].name
                 log.error("ridgeline: run %s: record %s dropped after failing again: %s", self.run_id, name, exc)
-                paths[0].unlink()
+                _unlink_record(paths[0])
                 self.pending -= 1
             self._remove_if_empty()
 
@@ -286,6 +323,13 @@ class RunSpool:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
                 self._lock_fd = None
+
+
+def _unlink_record(path: Path) -> None:
+    """The record first, then its blob: a crash in between leaves a stray blob (removed with the folder), never a
+    record without its content."""
+    path.unlink()
+    path.with_suffix(_BLOB_SUFFIX).unlink(missing_ok=True)
 
 
 def leftover_spools(root: Path) -> Iterator[RunSpool]:
