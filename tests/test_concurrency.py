@@ -38,6 +38,7 @@ CHILD = textwrap.dedent(
     import ridgeline
 
     uri, index, barrier, points = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+    processes = int(sys.argv[5])
     run = ridgeline.start_run(
         project="conc",
         name=f"proc-{index}",
@@ -57,6 +58,14 @@ CHILD = textwrap.dedent(
         run.log_metric("lr", index + 0.5)  # automatic steps
         if step % 250 == 249:
             run.flush()
+        if step == 249:
+            # Everyone's first batch is in before anyone goes on: the runs' batches overlap in time by design,
+            # not by luck of the scheduler on a busy machine.
+            (barrier / f"first-{index}").touch()
+            while len(list(barrier.glob("first-*"))) < processes:
+                if time.monotonic() > deadline:
+                    sys.exit("the other workers never logged")
+                time.sleep(0.005)
     run.log_params({"points": points})
     run.set_tags({"done": "yes"})
     run.finish()
@@ -80,7 +89,7 @@ def _run_workers(uri: str, tmp_path: Path) -> dict[int, str]:
     env = {**os.environ, "RIDGELINE_FLUSH_INTERVAL": "0.05"}
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", CHILD, uri, str(index), str(barrier), str(POINTS)],
+            [sys.executable, "-c", CHILD, uri, str(index), str(barrier), str(POINTS), str(PROCESSES)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
