@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ridgeline import __version__
-from ridgeline.cli import db, gc, quickstart, retention, runs, server, storage, sync
+from ridgeline.cli import db, exchange, gc, quickstart, retention, runs, server, storage, sync
 
 app = typer.Typer(
     name="ridgeline",
@@ -22,6 +22,8 @@ app.command("storage")(storage.storage)
 app.add_typer(db.app, name="db")
 app.add_typer(runs.app, name="runs")
 app.add_typer(retention.app, name="retention")
+app.command("export")(exchange.export)
+app.add_typer(exchange.import_app, name="import")
 
 
 def _version(value: bool) -> None:
