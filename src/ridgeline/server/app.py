@@ -20,6 +20,7 @@ from ridgeline.server.api import projects, retention, runs, system
 from ridgeline.server.auth import authenticate
 from ridgeline.server.errors import install_error_handlers
 from ridgeline.server.limits import BodyLimit
+from ridgeline.server.mlflow import build_router as mlflow_router
 from ridgeline.server.ui import error_page, install_ui
 from ridgeline.services.artifacts import ArtifactService
 from ridgeline.services.datasets import DatasetService
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(datasets_api.router)
     api.include_router(retention.router)
     app.include_router(api)
+    app.include_router(mlflow_router(), dependencies=[Depends(authenticate)])
     app.include_router(system.router, dependencies=[Depends(authenticate)])
     app.include_router(install_ui(app), dependencies=[Depends(authenticate)])
     install_error_handlers(app, html_errors=error_page)

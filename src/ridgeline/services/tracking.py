@@ -107,6 +107,17 @@ class TrackingService:
         self.get_project(project_id)
         return self.store.projects.update(project_id, deleted_at=None)
 
+    def set_project_tag(self, project_id: str, key: str, value: str) -> None:
+        self.store.projects.set_tag(
+            project_id, v.check_key(key, "key"), v.check_text(value, "value", v.MAX_TAG_VALUE_LENGTH)
+        )
+
+    def delete_project_tag(self, project_id: str, key: str) -> None:
+        self.store.projects.delete_tag(project_id, v.check_key(key, "key"))
+
+    def project_tags(self, project_ids: list[str]) -> dict[str, dict[str, str]]:
+        return self.store.projects.tags(project_ids)
+
     # runs ---------------------------------------------------------------------------------------------------
 
     def create_run(
@@ -276,10 +287,12 @@ class TrackingService:
         order_by: str | list[str] | None = None,
         limit: int = 100,
         cursor: str | None = None,
-        deleted: bool = False,
+        deleted: bool | None = False,
         offset: int = 0,
     ) -> RunPage:
-        """A page of runs; the next page follows ``cursor`` (keyset) or, for numbered pages, skips ``offset``."""
+        """A page of runs; the next page follows ``cursor`` (keyset) or, for numbered pages, skips ``offset``.
+
+        ``deleted``: live runs (False), deleted runs (True) or both (None)."""
         v.check_limit(limit, "limit", MAX_PAGE)
         if not 0 <= offset <= MAX_OFFSET:
             raise InvalidArgument(f"offset must be between 0 and {MAX_OFFSET}", field="offset")
@@ -328,7 +341,7 @@ def _status(status: str) -> RunStatus:
         raise InvalidArgument(f"status must be one of {allowed}, got {status!r}", field="status") from None
 
 
-def _fingerprint(project_ids: list[str], filter_text: str, order: list[OrderKey], deleted: bool) -> str:
+def _fingerprint(project_ids: list[str], filter_text: str, order: list[OrderKey], deleted: bool | None) -> str:
     parts = [",".join(sorted(project_ids)), filter_text, repr(order), str(deleted)]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
 

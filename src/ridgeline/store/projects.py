@@ -12,8 +12,8 @@ from ridgeline.domain.errors import AlreadyExists, NotFound
 from ridgeline.domain.filters import ascii_lower
 from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.store.database import Database
-from ridgeline.store.schema import projects, runs
-from ridgeline.store.sql import text_order
+from ridgeline.store.schema import project_tags, projects, runs
+from ridgeline.store.sql import text_order, upsert
 
 DEFAULT_WORKSPACE_ID = "0" * 32
 
@@ -125,3 +125,35 @@ class ProjectStore:
         if result.rowcount == 0:
             raise NotFound(f"project {project_id!r} does not exist", field="project_id")
         return self.get(project_id)
+
+    def set_tag(self, project_id: str, key: str, value: str) -> None:
+        self.get(project_id, stats=False)
+        stmt = upsert(self.db, project_tags).values(project_id=project_id, key=key, value=value)
+        with self.db.write() as conn:
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[project_tags.c.project_id, project_tags.c.key], set_={"value": stmt.excluded.value}
+                )
+            )
+
+    def delete_tag(self, project_id: str, key: str) -> None:
+        self.get(project_id, stats=False)
+        with self.db.write() as conn:
+            result = conn.execute(
+                project_tags.delete().where(project_tags.c.project_id == project_id, project_tags.c.key == key)
+            )
+        if result.rowcount == 0:
+            raise NotFound(f"project {project_id!r} has no tag {key!r}", field="key")
+
+    def tags(self, project_ids: list[str]) -> dict[str, dict[str, str]]:
+        """The tags of each project (every id present, an empty dict for a project without tags)."""
+        found: dict[str, dict[str, str]] = {project_id: {} for project_id in project_ids}
+        if not project_ids:
+            return found
+        query = select(project_tags.c.project_id, project_tags.c.key, project_tags.c.value).where(
+            project_tags.c.project_id.in_(project_ids)
+        )
+        with self.db.read() as conn:
+            for project_id, key, value in conn.execute(query).all():
+                found[project_id][key] = value
+        return found

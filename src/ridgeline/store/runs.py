@@ -131,7 +131,7 @@ class RunStore:
         order: list[OrderKey],
         after: list[Any] | None,
         limit: int,
-        deleted: bool = False,
+        deleted: bool | None = False,
         offset: int = 0,
     ) -> tuple[list[RunRecord], list[Any] | None]:
         """A page of runs, and the position of its last run when more follow (sort values, then the run id).

@@ -59,6 +59,15 @@ projects = Table(
     UniqueConstraint("workspace_id", "name"),
 )
 
+# Key → text labels of a project (MLflow's experiment tags).
+project_tags = Table(
+    "project_tags",
+    metadata,
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 runs = Table(
     "runs",
     metadata,

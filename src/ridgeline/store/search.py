@@ -177,8 +177,9 @@ def after_position(terms: list[SortTerm], values: list[Any], run_id: str) -> Col
     return or_(*choices)
 
 
-def base_query(project_ids: list[str], deleted: bool) -> Select[Any]:
-    return select(runs).where(
-        runs.c.project_id.in_(project_ids),
-        runs.c.deleted_at.is_not(None) if deleted else runs.c.deleted_at.is_(None),
-    )
+def base_query(project_ids: list[str], deleted: bool | None) -> Select[Any]:
+    """Runs of the projects: live ones, deleted ones (``deleted``), or both (``deleted`` None)."""
+    stmt = select(runs).where(runs.c.project_id.in_(project_ids))
+    if deleted is None:
+        return stmt
+    return stmt.where(runs.c.deleted_at.is_not(None) if deleted else runs.c.deleted_at.is_(None))
