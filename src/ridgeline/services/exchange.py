@@ -23,13 +23,12 @@ from sqlalchemy import Connection, select
 from ridgeline import __version__
 from ridgeline.domain.entities import ArtifactFile
 from ridgeline.domain.errors import Conflict, InvalidArgument, NotFound
-from ridgeline.domain.values import numeric_value
 from ridgeline.store.artifacts.storage import ArtifactStorage
 from ridgeline.store.metadata import MetadataStore
 from ridgeline.store.metrics import FLOAT64, INT64, SeriesArrays
 from ridgeline.store.projects import DEFAULT_WORKSPACE_ID
+from ridgeline.store.runs import text_row
 from ridgeline.store.schema import (
-    VALUE_PREFIX_LENGTH,
     artifacts,
     dataset_versions,
     datasets,
@@ -459,16 +458,7 @@ def _read_metrics(pq: Any, path: Path) -> dict[str, SeriesArrays]:
 
 
 def _text_rows(run_id: str, values: dict[str, str]) -> list[dict[str, Any]]:
-    return [
-        {
-            "run_id": run_id,
-            "key": key,
-            "value": value,
-            "value_prefix": value[:VALUE_PREFIX_LENGTH],
-            "num_value": numeric_value(value),
-        }
-        for key, value in sorted(values.items())
-    ]
+    return [text_row(run_id, key, value) for key, value in sorted(values.items())]
 
 
 def _import_run(

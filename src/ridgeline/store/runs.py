@@ -49,7 +49,7 @@ def _run(row: Row[Any], data: dict[str, Any] | None = None) -> RunRecord:
     )
 
 
-def _text_row(run_id: str, key: str, value: str) -> dict[str, Any]:
+def text_row(run_id: str, key: str, value: str) -> dict[str, Any]:
     """A params or tags row with the derived columns search relies on."""
     return {
         "run_id": run_id,
@@ -206,13 +206,13 @@ class RunStore:
             for key, value in values.items()
             if key in existing and existing[key] != value
         ]
-        fresh = [_text_row(run_id, key, value) for key, value in values.items() if key not in existing]
+        fresh = [text_row(run_id, key, value) for key, value in values.items() if key not in existing]
         if fresh:
             conn.execute(params.insert(), fresh)
         return conflicts
 
     def _log_tags(self, conn: Connection, run_id: str, items: Iterable[tuple[str, str]]) -> None:
-        rows = [_text_row(run_id, key, value) for key, value in items]
+        rows = [text_row(run_id, key, value) for key, value in items]
         if not rows:
             return
         stmt = upsert(self.db, tags)
