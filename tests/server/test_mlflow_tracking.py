@@ -5,7 +5,6 @@ ridgeline.Client. Raw HTTP covers the wire details the client hides (error shape
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,31 +16,6 @@ mlflow = pytest.importorskip("mlflow")
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.entities import Metric, Param, RunTag, ViewType  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
-
-
-@pytest.fixture
-def mlflow_client(server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[MlflowClient]:
-    # A server error must fail the test at once, not after minutes of the client's retries.
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", server)
-    # MLflow caches its HTTP sessions for the life of the process; keep ours to close them (no leaked sockets).
-    from mlflow.utils import request_utils
-
-    sessions: list[Any] = []
-    make_session = request_utils._cached_get_request_session.__wrapped__
-
-    def tracked_session(*args: Any, **kwargs: Any) -> Any:
-        sessions.append(make_session(*args, **kwargs))
-        return sessions[-1]
-
-    monkeypatch.setattr(request_utils, "_cached_get_request_session", tracked_session)
-    mlflow.set_tracking_uri(server)
-    yield MlflowClient(tracking_uri=server)
-    while mlflow.active_run() is not None:
-        mlflow.end_run()
-    for session in sessions:
-        session.close()
 
 
 def _code(exc: pytest.ExceptionInfo[MlflowException]) -> str:
