@@ -24,6 +24,8 @@ from ridgeline.server.mlflow import build_router as mlflow_router
 from ridgeline.server.ui import error_page, install_ui
 from ridgeline.services.artifacts import ArtifactService
 from ridgeline.services.datasets import DatasetService
+from ridgeline.services.logged_models import LoggedModelService
+from ridgeline.services.registry import RegistryService
 from ridgeline.services.tracking import TrackingService
 from ridgeline.store.artifacts.storage import open_storage
 from ridgeline.store.metadata import MetadataStore
@@ -69,6 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.tracking = TrackingService(store)
     app.state.datasets = DatasetService(store)
+    app.state.registry = RegistryService(store)
+    app.state.logged_models = LoggedModelService(store, app.state.tracking)
     app.state.artifacts = ArtifactService(store, open_storage(settings.artifacts_location), settings.max_artifact_size)
 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)])

@@ -9,6 +9,8 @@ from fastapi import Depends, Request
 from ridgeline.server.auth import Principal
 from ridgeline.services.artifacts import ArtifactService
 from ridgeline.services.datasets import DatasetService
+from ridgeline.services.logged_models import LoggedModelService
+from ridgeline.services.registry import RegistryService
 from ridgeline.services.tracking import TrackingService
 
 
@@ -34,6 +36,22 @@ def _datasets(request: Request) -> DatasetService:
 
 
 Datasets = Annotated[DatasetService, Depends(_datasets)]
+
+
+def _registry(request: Request) -> RegistryService:
+    service: RegistryService = request.app.state.registry
+    return service
+
+
+Registry = Annotated[RegistryService, Depends(_registry)]
+
+
+def _logged_models(request: Request) -> LoggedModelService:
+    service: LoggedModelService = request.app.state.logged_models
+    return service
+
+
+LoggedModels = Annotated[LoggedModelService, Depends(_logged_models)]
 
 
 def principal_name(request: Request) -> str:

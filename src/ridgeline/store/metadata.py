@@ -6,9 +6,11 @@ from ridgeline.store.aggregates import RunAggregates
 from ridgeline.store.artifact_records import ArtifactRecords
 from ridgeline.store.database import Database
 from ridgeline.store.datasets import DatasetStore
+from ridgeline.store.logged_models import LoggedModelStore
 from ridgeline.store.metrics import MetricStore
 from ridgeline.store.migrate import upgrade
 from ridgeline.store.projects import ProjectStore
+from ridgeline.store.registry import RegistryStore
 from ridgeline.store.retention import RetentionStore
 from ridgeline.store.runs import RunStore
 
@@ -25,6 +27,8 @@ class MetadataStore:
         self.artifacts = ArtifactRecords(self.database)
         self.datasets = DatasetStore(self.database)
         self.retention = RetentionStore(self.database)
+        self.registry = RegistryStore(self.database)
+        self.logged_models = LoggedModelStore(self.database)
 
     def refresh_statistics(self) -> None:
         """Let SQLite's planner know the tables' shapes (PostgreSQL's autovacuum does this by itself).

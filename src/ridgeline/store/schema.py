@@ -211,3 +211,112 @@ retention_policies = Table(
     Column("updated_at", BigInteger, nullable=False),
     Column("updated_by", String(200), nullable=False),
 )
+
+# The model registry (services/registry.py). Names are unique per workspace, versions numbered per model from 1.
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(250), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("workspace_id", "name"),
+)
+
+registered_model_tags = Table(
+    "registered_model_tags",
+    metadata,
+    Column("model_id", ID, ForeignKey("registered_models.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("model_id", ID, ForeignKey("registered_models.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    # The URI the version was registered from, as given (runs:/…, models:/m-…, mlflow-artifacts:/…).
+    Column("source", Text, nullable=False),
+    # The run that trained it; no foreign key, so a version outlives an imported or purged run's row.
+    Column("run_id", ID, nullable=True),
+    # Where its files are: a folder of a run's artifacts (NULL when the source is outside Ridgeline's store).
+    Column("artifact_run_id", ID, nullable=True),
+    Column("artifact_path", String(1024), nullable=False),
+    Column("logged_model_id", String(64), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("status_message", Text, nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("flavor", String(64), nullable=True),
+    Column("signature", Text, nullable=True),  # JSON
+    Column("metrics", Text, nullable=False),  # JSON: the source run's latest metrics when registered
+    Column("git_commit", String(64), nullable=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("model_id", "version"),
+    Index("ix_model_versions_run_id", "run_id"),
+    Index("ix_model_versions_artifact_run_id", "artifact_run_id"),
+)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("version_id", ID, ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("model_id", ID, ForeignKey("registered_models.id", ondelete="CASCADE"), primary_key=True),
+    Column("alias", String(250), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+# Every set, move and deletion of an alias, kept for good: moving an alias is a deployment.
+alias_events = Table(
+    "alias_events",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("model_id", ID, ForeignKey("registered_models.id", ondelete="CASCADE"), nullable=False),
+    Column("alias", String(250), nullable=False),
+    Column("from_version", Integer, nullable=True),
+    Column("to_version", Integer, nullable=True),
+    Column("actor", String(200), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Index("ix_alias_events_model_id", "model_id", "id"),
+)
+
+# A model package saved by a run (MLflow 3's "logged model"): files under models/<id>/ in the run's artifacts.
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project_id", ID, ForeignKey("projects.id"), nullable=False),
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(250), nullable=False),
+    Column("artifact_path", String(1024), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_message", Text, nullable=False),
+    Column("model_type", String(250), nullable=False),
+    Column("params", Text, nullable=False),  # JSON
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_logged_models_project_id", "project_id", "name"),
+    Index("ix_logged_models_run_id", "run_id"),
+)
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    metadata,
+    Column("model_id", String(64), ForeignKey("logged_models.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)

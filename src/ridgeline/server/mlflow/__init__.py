@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ridgeline.server.mlflow import experiments, metrics, runs
+from ridgeline.server.mlflow import experiments, logged_models, metrics, model_versions, registered_models, runs
 from ridgeline.server.mlflow.errors import MlflowRoute, endpoint_not_found
 from ridgeline.server.responses import JSON
 
@@ -20,8 +20,9 @@ def build_router() -> APIRouter:
     """Every MLflow route, then a catch-all that answers any other ``/api/2.0/`` path ENDPOINT_NOT_FOUND."""
     router = APIRouter(route_class=MlflowRoute, include_in_schema=False)
     mlflow = APIRouter(prefix=PREFIX, route_class=MlflowRoute, include_in_schema=False)
-    for module in (experiments, runs, metrics):
+    for module in (experiments, runs, metrics, registered_models, model_versions, logged_models):
         mlflow.include_router(module.router)
+    mlflow.include_router(logged_models.outputs_router)
     router.include_router(mlflow)
 
     @router.api_route("/api/2.0/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,6 +14,7 @@ from ridgeline.server.deps import Tracking
 from ridgeline.server.mlflow.errors import MlflowRoute
 from ridgeline.server.mlflow.filters import EXPERIMENT_ATTRIBUTES, translate, translate_order_by
 from ridgeline.server.mlflow.messages import Msg, experiment_json
+from ridgeline.server.mlflow.paging import page
 from ridgeline.server.responses import JSON
 from ridgeline.services.tracking import TrackingService
 
@@ -74,9 +73,6 @@ def search_experiments(msg: Msg, tracking: Tracking) -> JSON:
     view = (msg.text("view_type") or "ACTIVE_ONLY").upper()
     if view not in ("ACTIVE_ONLY", "DELETED_ONLY", "ALL"):
         raise InvalidArgument(f"view_type must be ACTIVE_ONLY, DELETED_ONLY or ALL, got {view!r}", field="view_type")
-    max_results = msg.integer("max_results") or 1000
-    if not 1 <= max_results <= MAX_EXPERIMENTS_PAGE:
-        raise InvalidArgument(f"max_results must be between 1 and {MAX_EXPERIMENTS_PAGE}", field="max_results")
     projects: list[Project] = []
     if view != "DELETED_ONLY":
         projects += tracking.list_projects(deleted=False)
@@ -108,28 +104,8 @@ def search_experiments(msg: Msg, tracking: Tracking) -> JSON:
             raise InvalidArgument("order experiments by name, creation_time or last_update_time", field="order_by")
         attribute = key.field.key
         projects.sort(key=lambda project: views[project.id].attributes[attribute] or 0, reverse=key.descending)
-    start = _offset(msg.text("page_token"))
-    page = projects[start : start + max_results]
-    body: dict[str, Any] = {"experiments": [experiment_json(project, tags[project.id]) for project in page]}
-    if start + max_results < len(projects):
-        body["next_page_token"] = _token(start + max_results)
-    return JSON(body)
-
-
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-    except (ValueError, KeyError, TypeError):
-        raise InvalidArgument("page_token is not one this server issued", field="page_token") from None
-    if not isinstance(offset, int) or offset < 0:
-        raise InvalidArgument("page_token is not one this server issued", field="page_token")
-    return offset
+    chosen, extra = page(projects, msg, default=1000, maximum=MAX_EXPERIMENTS_PAGE)
+    return JSON({"experiments": [experiment_json(project, tags[project.id]) for project in chosen], **extra})
 
 
 @router.post("/update")
