@@ -242,7 +242,8 @@ class RegistryService:
         return None, "", None
 
     def get_version(self, name: str, version: int | str) -> ModelVersion:
-        return self.store.registry.get_version(self.get_model(name), check_version(version))
+        number = check_version(version)
+        return self.store.registry.get_version(self.get_model(name), number)
 
     def versions(self, name: str) -> list[ModelVersion]:
         """Every version of the model, newest first."""

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import Connection, Row, func, select
 from sqlalchemy.exc import IntegrityError
 
-from ridgeline.domain.errors import AlreadyExists, InvalidArgument, NotFound
+from ridgeline.domain.errors import AlreadyExists, NotFound
 from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel, VersionStatus
 from ridgeline.store.database import Database
@@ -22,10 +22,8 @@ from ridgeline.store.schema import (
     registered_model_tags,
     registered_models,
 )
+from ridgeline.store.sql import greatest
 from ridgeline.store.tags import TagTable
-
-# Version numbers are taken as max + 1; two writers racing for the same number retry this often.
-_NUMBERING_ATTEMPTS = 20
 
 
 class RegistryStore:
@@ -56,6 +54,7 @@ class RegistryStore:
                         name=name,
                         description=description,
                         owner=owner,
+                        last_version=0,
                         created_at=created_at or now,
                         updated_at=created_at or now,
                     )
@@ -142,35 +141,30 @@ class RegistryStore:
 
     def create_version(self, model: RegisteredModel, values: dict[str, Any], tags: Mapping[str, str]) -> ModelVersion:
         """Insert a version; ``values["version"]`` None takes the next number (an importer passes its own)."""
-        chosen = values.get("version")
-        for _ in range(_NUMBERING_ATTEMPTS):
-            row = dict(values, id=new_id(), model_id=model.id)
-            try:
-                with self.db.write() as conn:
-                    if chosen is None:
-                        row["version"] = self._next_version(conn, model.id)
-                    conn.execute(model_versions.insert().values(**row))
-                    self.version_tags.set(conn, row["id"], tags)
-                    conn.execute(
-                        registered_models.update()
-                        .where(registered_models.c.id == model.id)
-                        .values(updated_at=max(row["created_at"], model.updated_at))
+        row = dict(values, id=new_id(), model_id=model.id)
+        chosen = row.get("version")
+        owner = registered_models.c.id == model.id
+        last = registered_models.c.last_version
+        try:
+            with self.db.write() as conn:
+                # The UPDATE comes first: it locks the model's row, so concurrent registrations queue up here.
+                conn.execute(
+                    registered_models.update()
+                    .where(owner)
+                    .values(
+                        last_version=last + 1 if chosen is None else greatest(self.db, last, chosen),
+                        updated_at=greatest(self.db, registered_models.c.updated_at, row["created_at"]),
                     )
-            except IntegrityError as exc:
-                if chosen is not None:
-                    raise AlreadyExists(
-                        f"Model Version (name={model.name}, version={chosen}) already exists.", field="version"
-                    ) from exc
-                continue
-            return self.get_version(model, row["version"])
-        raise InvalidArgument(f"could not number a new version of {model.name!r}: too many concurrent registrations")
-
-    @staticmethod
-    def _next_version(conn: Connection, model_id: str) -> int:
-        latest = conn.execute(
-            select(func.max(model_versions.c.version)).where(model_versions.c.model_id == model_id)
-        ).scalar()
-        return int(latest or 0) + 1
+                )
+                if chosen is None:
+                    row["version"] = conn.execute(select(last).where(owner)).scalar_one()
+                conn.execute(model_versions.insert().values(**row))
+                self.version_tags.set(conn, row["id"], tags)
+        except IntegrityError as exc:
+            raise AlreadyExists(
+                f"Model Version (name={model.name}, version={row['version']}) already exists.", field="version"
+            ) from exc
+        return self.get_version(model, row["version"])
 
     def get_version(self, model: RegisteredModel, version: int) -> ModelVersion:
         found = self.versions(model_ids=[model.id], version=version)

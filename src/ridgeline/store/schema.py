@@ -221,6 +221,8 @@ registered_models = Table(
     Column("name", String(250), nullable=False),
     Column("description", Text, nullable=False),
     Column("owner", String(200), nullable=False),
+    # The highest version number ever given: numbers of deleted versions are never reused.
+    Column("last_version", Integer, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     UniqueConstraint("workspace_id", "name"),

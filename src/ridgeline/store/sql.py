@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table
+from sqlalchemy import ColumnElement, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ridgeline.store.database import Database
@@ -18,3 +18,8 @@ def upsert(database: Database, table: Table) -> Any:
 def text_order(database: Database, column: ColumnElement[Any]) -> ColumnElement[Any]:
     """Compare text by code point on every backend (PostgreSQL would otherwise use the locale's collation)."""
     return column if database.is_sqlite else column.collate("C")
+
+
+def greatest(database: Database, *values: Any) -> Any:
+    """The largest of ``values`` in one row: SQLite's scalar max(), PostgreSQL's greatest()."""
+    return func.max(*values) if database.is_sqlite else func.greatest(*values)
