@@ -68,6 +68,10 @@ def source(tmp_path: Path) -> Path:
         parent.id, LogBatch("long-history", metrics=[MetricSeries("wave", steps, values, [1_000 + s for s in steps])])
     )
     backend.service.delete_runs([doomed.id])
+    vision = backend.service.get_project_by_name("vision")
+    backend.service.set_project_tag(vision.id, "team", "perception")
+    backend.service.set_project_tag(vision.id, "mlflow.note.content", "Ünïcode notes")
+    backend.close()
     return home
 
 
@@ -113,6 +117,13 @@ def test_export_import_export_is_identical(source: Path, tmp_path: Path) -> None
         assert np.isnan(loss.values[0]) and np.isinf(loss.values[1])
         service = ArtifactService(store, open_storage(str(target / "artifacts")), 10**9)
         assert b"".join(service.read(wave, "notes/readme.txt")) == b"hello artifact"
+        project = store.projects.find_by_name("vision", stats=False)
+        assert project is not None
+        assert store.projects.tags([project.id])[project.id] == {
+            "team": "perception",
+            "mlflow.note.content": "Ünïcode notes",
+        }
+        assert manifest["counts"]["project_tags"] == 2
     finally:
         store.close()
         original.close()
@@ -124,7 +135,7 @@ def test_import_twice_is_harmless(source: Path, tmp_path: Path) -> None:
     assert invoke("import", "dir", str(folder), "--home", str(target)).exit_code == 0
     twice = invoke("import", "dir", str(folder), "--home", str(target))
     assert twice.exit_code == 0, twice.output
-    assert "0 run(s) (0 metric point(s)), 4 already there" in twice.output
+    assert "0 run(s), 0 updated (0 metric point(s)), 4 already there" in twice.output
     assert "0 artifact(s) copied" in twice.output
     store = MetadataStore(sqlite_uri(target))
     try:
@@ -170,3 +181,32 @@ def test_export_refuses_a_missing_project_and_a_full_folder(source: Path, tmp_pa
     (full / "file").write_text("x")
     refused = invoke("export", "--project", "vision", "--to", str(full), "--home", str(source))
     assert refused.exit_code == 1 and "not an empty folder" in refused.output
+
+
+def test_a_second_import_brings_new_data_of_existing_runs(source: Path, tmp_path: Path) -> None:
+    """Points, tags and artifacts added to a run after a first import arrive with the next import; the rest of the
+    run is not duplicated, and the target then exports exactly what the source does."""
+    first, second, again, target = (tmp_path / name for name in ("first", "second", "again", "target"))
+    assert invoke("export", "--project", "vision", "--to", str(first), "--home", str(source)).exit_code == 0
+    assert invoke("import", "dir", str(first), "--home", str(target)).exit_code == 0
+
+    backend = LocalBackend(sqlite_uri(source))
+    run = next(r for r in backend.service.search_runs([backend.service.get_project_by_name("vision").id]))
+    backend.log_batch(
+        run.id,
+        LogBatch("late-points", tags={"late": "yes"}, metrics=[MetricSeries("late", [0, 1], [1.0, 2.0], [5, 6])]),
+    )
+    backend.close()
+    with ridgeline.start_run("vision", tracking_uri=str(source), capture=False, run_id=run.id) as live:
+        live.log_text("later", "late.txt")
+    assert invoke("export", "--project", "vision", "--to", str(second), "--home", str(source)).exit_code == 0
+
+    updated = invoke("import", "dir", str(second), "--home", str(target))
+    assert updated.exit_code == 0, updated.output
+    assert "0 run(s), 1 updated (2 metric point(s)), 3 already there" in updated.output
+    assert "1 artifact(s) copied" in updated.output
+    assert invoke("export", "--project", "vision", "--to", str(again), "--home", str(target)).exit_code == 0
+    expected, actual = _files(second), _files(again)
+    expected.pop("manifest.json")
+    actual.pop("manifest.json")
+    assert actual == expected

@@ -108,8 +108,8 @@ def import_dir(
         summary = import_folder(service.store, service.storage, folder.expanduser(), _reporter(bars))
     created = " (created)" if summary.project_created else ""
     console.print(
-        f"imported into project {summary.project}{created}: {summary.runs_imported} run(s) "
-        f"({summary.points} metric point(s)), {summary.runs_skipped} already there; "
+        f"imported into project {summary.project}{created}: {summary.runs_imported} run(s), "
+        f"{summary.runs_updated} updated ({summary.points} metric point(s)), {summary.runs_skipped} already there; "
         f"{summary.artifacts_copied} artifact(s) copied, {summary.artifacts_skipped} already there; "
         f"{summary.datasets_created} dataset(s) and {summary.versions_created} version(s) created",
         highlight=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, and_, func, select
+from sqlalchemy import Connection, Row, and_, func, select
 
 from ridgeline.domain.entities import ArtifactFile
 from ridgeline.domain.errors import NotFound
@@ -39,15 +39,28 @@ class ArtifactRecords:
 
     def put(self, run_id: str, record: ArtifactFile) -> None:
         """Record a stored file, replacing the row of an earlier upload to the same path."""
-        row = {"run_id": run_id, "path": record.path, "size": record.size, "sha256": record.sha256}
-        stmt = upsert(self.db, artifacts).values(created_at=record.created_at, **row)
         with self.db.write() as conn:
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[artifacts.c.run_id, artifacts.c.path],
-                    set_={"size": record.size, "sha256": record.sha256, "created_at": record.created_at},
-                )
-            )
+            self.put_many(conn, run_id, [record])
+
+    def put_many(self, conn: Connection, run_id: str, records: list[ArtifactFile]) -> None:
+        """Record stored files in ``conn``'s transaction, replacing earlier rows of the same paths."""
+        if not records:
+            return
+        stmt = upsert(self.db, artifacts)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[artifacts.c.run_id, artifacts.c.path],
+                set_={
+                    "size": stmt.excluded.size,
+                    "sha256": stmt.excluded.sha256,
+                    "created_at": stmt.excluded.created_at,
+                },
+            ),
+            [
+                {"run_id": run_id, "path": r.path, "size": r.size, "sha256": r.sha256, "created_at": r.created_at}
+                for r in records
+            ],
+        )
 
     def get(self, run_id: str, path: str) -> ArtifactFile:
         with self.db.read() as conn:

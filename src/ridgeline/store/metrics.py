@@ -29,6 +29,8 @@ FAN_IN = 32
 # Size classes: 1-31 points, 32-1023, 1024-32767; blocks of 32768 points and more are left as they are.
 _CLASS_BITS = 5
 _LARGEST_CLASS = 3
+# Chunk IN (...) lists well below SQLite's bound-parameter limit.
+_IN_CHUNK = 500
 
 
 def _size_class(points: int) -> int:
@@ -228,3 +230,15 @@ class MetricStore:
                 select(latest_metrics.c.key).where(latest_metrics.c.run_id == run_id).order_by(latest_metrics.c.key)
             ).all()
         return [row.key for row in rows]
+
+    def point_counts(self, run_ids: list[str]) -> dict[str, dict[str, int]]:
+        """How many points each key of each run holds (runs without metrics are absent)."""
+        counts: dict[str, dict[str, int]] = {}
+        with self.db.read() as conn:
+            for start in range(0, len(run_ids), _IN_CHUNK):
+                query = select(latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.point_count).where(
+                    latest_metrics.c.run_id.in_(run_ids[start : start + _IN_CHUNK])
+                )
+                for run_id, key, count in conn.execute(query).all():
+                    counts.setdefault(run_id, {})[key] = int(count)
+        return counts

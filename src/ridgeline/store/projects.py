@@ -157,3 +157,25 @@ class ProjectStore:
             for project_id, key, value in conn.execute(query).all():
                 found[project_id][key] = value
         return found
+
+    # import -------------------------------------------------------------------------------------------------------
+
+    def insert(self, values: dict[str, Any], tags: dict[str, str]) -> None:
+        """Add a project as another system holds it (its own id and times) with its tags, in one transaction."""
+        try:
+            with self.db.write() as conn:
+                conn.execute(projects.insert().values(workspace_id=DEFAULT_WORKSPACE_ID, **values))
+                if tags:
+                    conn.execute(
+                        project_tags.insert(),
+                        [{"project_id": values["id"], "key": key, "value": value} for key, value in tags.items()],
+                    )
+        except IntegrityError as exc:
+            raise AlreadyExists(
+                f"a project named {values['name']!r} or with id {values['id']} exists", field="name"
+            ) from exc
+
+    def with_tag(self, key: str, value: str) -> list[Project]:
+        """The projects whose tag ``key`` holds ``value``."""
+        tagged = select(project_tags.c.project_id).where(project_tags.c.key == key, project_tags.c.value == value)
+        return self._select(projects.c.id.in_(tagged), stats=False)

@@ -43,9 +43,12 @@ class RetentionStore:
     def __init__(self, database: Database) -> None:
         self.db = database
 
-    def put(self, project_id: str, max_age_days: int | None, keep_last: int | None, by: str) -> RetentionPolicy:
-        """Set the project's policy, replacing any earlier one (both rules: a rule left out is switched off)."""
-        now = now_ms()
+    def put(
+        self, project_id: str, max_age_days: int | None, keep_last: int | None, by: str, when: int | None = None
+    ) -> RetentionPolicy:
+        """Set the project's policy, replacing any earlier one (both rules: a rule left out is switched off);
+        ``when`` is the time it was set, now unless an import brings the original time."""
+        now = now_ms() if when is None else when
         values = {"max_age_days": max_age_days, "keep_last": keep_last, "updated_at": now, "updated_by": by}
         stmt = upsert(self.db, retention_policies).values(project_id=project_id, **values)
         with self.db.write() as conn:

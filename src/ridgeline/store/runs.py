@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, Table, select
 
 from ridgeline.domain.entities import LogBatch, MetricSeries, MetricValue, RunRecord, RunStatus
 from ridgeline.domain.errors import Conflict, InvalidArgument, NotFound
@@ -212,13 +212,17 @@ class RunStore:
         return conflicts
 
     def _log_tags(self, conn: Connection, run_id: str, items: Iterable[tuple[str, str]]) -> None:
+        self._put_texts(conn, tags, run_id, items)
+
+    def _put_texts(self, conn: Connection, table: Table, run_id: str, items: Iterable[tuple[str, str]]) -> None:
+        """Insert or overwrite params or tags rows."""
         rows = [text_row(run_id, key, value) for key, value in items]
         if not rows:
             return
-        stmt = upsert(self.db, tags)
+        stmt = upsert(self.db, table)
         conn.execute(
             stmt.on_conflict_do_update(
-                index_elements=[tags.c.run_id, tags.c.key],
+                index_elements=[table.c.run_id, table.c.key],
                 set_={
                     "value": stmt.excluded.value,
                     "value_prefix": stmt.excluded.value_prefix,
@@ -233,3 +237,54 @@ class RunStore:
             result = conn.execute(tags.delete().where(tags.c.run_id == run_id, tags.c.key == key))
         if result.rowcount == 0:
             raise NotFound(f"run {run_id!r} has no tag {key!r}", field="key")
+
+    # import and export ----------------------------------------------------------------------------------------
+
+    def get_many(self, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+        """The runs among these ids that exist, with their params, tags and latest metrics."""
+        found: dict[str, RunRecord] = {}
+        with self.db.read() as conn:
+            for start in range(0, len(run_ids), _IN_CHUNK):
+                chunk = list(run_ids[start : start + _IN_CHUNK])
+                rows = conn.execute(select(runs).where(runs.c.id.in_(chunk))).all()
+                data = self._load_data(conn, [row.id for row in rows])
+                found.update({row.id: _run(row, data[row.id]) for row in rows})
+        return found
+
+    def project_rows(self, project_id: str) -> list[dict[str, Any]]:
+        """Every run of the project, soft-deleted ones included, as its stored row with ``params`` and ``tags``
+        added, ordered by id."""
+        with self.db.read() as conn:
+            rows = [
+                dict(row._mapping)
+                for row in conn.execute(select(runs).where(runs.c.project_id == project_id).order_by(runs.c.id))
+            ]
+            data = self._load_data(conn, [row["id"] for row in rows])
+        for row in rows:
+            row["params"] = data[row["id"]]["params"]
+            row["tags"] = data[row["id"]]["tags"]
+        return rows
+
+    def put_imported(
+        self,
+        conn: Connection,
+        values: dict[str, Any],
+        param_values: dict[str, str],
+        tag_values: dict[str, str],
+        drop_tags: Sequence[str] = (),
+    ) -> None:
+        """Write a run as another system holds it, in ``conn``'s transaction: the row with its own id, times and
+        status (inserted, or overwritten except for its project), these params and tags set (others kept), and the
+        ``drop_tags`` removed."""
+        stmt = upsert(self.db, runs).values(**values)
+        kept = {"id", "project_id"}
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[runs.c.id],
+                set_={name: stmt.excluded[name] for name in values if name not in kept},
+            )
+        )
+        self._put_texts(conn, params, values["id"], param_values.items())
+        self._put_texts(conn, tags, values["id"], tag_values.items())
+        if drop_tags:
+            conn.execute(tags.delete().where(tags.c.run_id == values["id"], tags.c.key.in_(list(drop_tags))))

@@ -1,0 +1,368 @@
+"""The one way in for data that another system recorded: an export folder, MLflow.
+
+A source describes projects and runs as they are over there — their own ids, times, statuses and users, every
+metric point, the dataset versions they used and their artifact files — and the sink writes them through the
+store, bringing a run that exists already up to date instead of duplicating it:
+
+- the run row takes the source's values; params and tags are set (tags the source lacks are kept);
+- metric points are added when the run holds fewer points of a key than the source (the missing ones only);
+- dataset inputs are added when missing, their datasets and versions matched by name and digest;
+- an artifact is copied when the run lacks the path or holds other content (sha256 when the source knows it,
+  else size).
+
+Artifact files are stored first; everything else of a run lands in one transaction afterwards, so an interrupted
+import leaves either the run as it was or the run complete, and rerunning finishes the job. Artifacts that cannot
+be read are reported and marked on the run with the tag :data:`MISSING_ARTIFACTS_TAG`, so a rerun retries them.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ridgeline.domain.entities import ArtifactFile, Project, RunRecord
+from ridgeline.domain.errors import InvalidArgument, NotFound
+from ridgeline.domain.ids import new_id, now_ms
+from ridgeline.store.artifacts.paths import check_path
+from ridgeline.store.artifacts.storage import ArtifactStorage
+from ridgeline.store.metadata import MetadataStore
+from ridgeline.store.metrics import SeriesArrays
+
+MISSING_ARTIFACTS_TAG = "ridgeline.import.missing_artifacts"
+_MAX_MARKER_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class ProjectData:
+    name: str
+    description: str
+    created_at: int
+    updated_at: int
+    deleted_at: int | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    # Kept when no other project holds it.
+    id: str | None = None
+    # ``{max_age_days, keep_last, updated_at, updated_by}`` (services/retention.py), or None.
+    retention: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class VersionData:
+    """A dataset version, with what is needed to create its dataset."""
+
+    dataset_name: str
+    dataset_created_at: int
+    digest: str
+    kind: str
+    rows: int | None
+    size_bytes: int | None
+    schema: list[dict[str, Any]]
+    profile: dict[str, Any] | None
+    source: str
+    created_at: int
+    created_by: str
+    ready_at: int | None = None
+    ready_by: str | None = None
+    # Kept when no other row holds them.
+    id: str | None = None
+    dataset_id: str | None = None
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "digest": self.digest,
+            "kind": self.kind,
+            "rows": self.rows,
+            "size_bytes": self.size_bytes,
+            "schema": self.schema,
+            "profile": self.profile,
+            "source": self.source,
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+            "ready_at": self.ready_at,
+            "ready_by": self.ready_by,
+        }
+
+
+@dataclass(frozen=True)
+class InputData:
+    version: VersionData
+    context: str
+    created_at: int
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.version.dataset_name, self.version.digest, self.context)
+
+
+@dataclass(frozen=True)
+class RunData:
+    id: str
+    name: str
+    status: str
+    start_time: int
+    end_time: int | None
+    user: str
+    notes: str
+    parent_run_id: str | None
+    updated_at: int
+    deleted_at: int | None
+    params: dict[str, str]
+    tags: dict[str, str]
+    # Every point of every key: the sink adds those the run lacks.
+    metrics: dict[str, SeriesArrays]
+    inputs: list[InputData]
+
+    def row(self, project_id: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "project_id": project_id,
+            "name": self.name,
+            "status": self.status,
+            "start_time": self.start_time,
+            "end_time": self.end_time,
+            "user_name": self.user,
+            "notes": self.notes,
+            "parent_run_id": self.parent_run_id,
+            "updated_at": self.updated_at,
+            "deleted_at": self.deleted_at,
+        }
+
+    def same_row(self, record: RunRecord) -> bool:
+        return (
+            record.name,
+            record.status.value,
+            record.start_time,
+            record.end_time,
+            record.user,
+            record.notes,
+            record.parent_run_id,
+            record.deleted_at,
+        ) == (
+            self.name,
+            self.status,
+            self.start_time,
+            self.end_time,
+            self.user,
+            self.notes,
+            self.parent_run_id,
+            self.deleted_at,
+        )
+
+
+@dataclass(frozen=True)
+class ArtifactData:
+    """A file to import: ``read`` yields its bytes, or raises NotFound when the source cannot provide them."""
+
+    path: str
+    size: int
+    read: Callable[[], Iterator[bytes]]
+    sha256: str | None = None
+    created_at: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """What Ridgeline holds of a run, enough to tell whether a source has something new for it."""
+
+    record: RunRecord
+    point_counts: dict[str, int]
+    inputs: set[tuple[str, str, str]]
+
+
+class RunState(enum.StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    # The id belongs to a run of another project: left alone.
+    ELSEWHERE = "elsewhere"
+
+
+@dataclass
+class RunOutcome:
+    state: RunState
+    points: int = 0
+    artifacts_copied: int = 0
+    artifacts_present: int = 0
+    artifact_bytes: int = 0
+    datasets_created: int = 0
+    versions_created: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+class Sink:
+    def __init__(self, store: MetadataStore, storage: ArtifactStorage) -> None:
+        self.store = store
+        self.storage = storage
+
+    # projects -----------------------------------------------------------------------------------------------
+
+    def find_project(self, name: str) -> Project | None:
+        return self.store.projects.find_by_name(name, stats=False)
+
+    def create_project(self, data: ProjectData) -> str:
+        """Create the project with its id (a fresh one when that is taken), times, tags and retention policy."""
+        project_id = data.id if data.id is not None and not self._project_exists(data.id) else new_id()
+        values = {
+            "id": project_id,
+            "name": data.name,
+            "description": data.description,
+            "created_at": data.created_at,
+            "updated_at": data.updated_at,
+            "deleted_at": data.deleted_at,
+        }
+        self.store.projects.insert(values, data.tags)
+        policy = data.retention
+        if policy is not None:
+            self.store.retention.put(
+                project_id, policy["max_age_days"], policy["keep_last"], policy["updated_by"], policy["updated_at"]
+            )
+        return project_id
+
+    def _project_exists(self, project_id: str) -> bool:
+        try:
+            self.store.projects.get(project_id, stats=False)
+        except NotFound:
+            return False
+        return True
+
+    # runs ---------------------------------------------------------------------------------------------------
+
+    def stored_runs(self, run_ids: list[str]) -> dict[str, StoredRun]:
+        """The runs among these ids that Ridgeline holds (a few queries per 500 runs)."""
+        records = self.store.runs.get_many(run_ids)
+        found = list(records)
+        counts = self.store.metrics.point_counts(found)
+        inputs = self.store.datasets.input_keys(found)
+        return {
+            run_id: StoredRun(record, counts.get(run_id, {}), inputs.get(run_id, set()))
+            for run_id, record in records.items()
+        }
+
+    def write_run(
+        self, project_id: str, run: RunData, artifacts: list[ArtifactData], problems: list[str] | None = None
+    ) -> RunOutcome:
+        """Bring the run into the project, or bring it up to date there; ``problems`` are artifact troubles the
+        source met before (a folder it could not list), reported and marked like those met while copying."""
+        stored = self.stored_runs([run.id]).get(run.id)
+        if stored is not None and stored.record.project_id != project_id:
+            return RunOutcome(RunState.ELSEWHERE)
+        outcome = RunOutcome(RunState.NEW if stored is None else RunState.UPDATED, problems=list(problems or []))
+        points = self._new_points(run, stored)
+        outcome.points = sum(len(series) for series in points.values())
+        records = self._copy_artifacts(run.id, artifacts, outcome)
+        old = stored.record if stored is not None else None
+        params = {key: value for key, value in run.params.items() if old is None or old.params.get(key) != value}
+        tags = {key: value for key, value in run.tags.items() if old is None or old.tags.get(key) != value}
+        drop: list[str] = []
+        if outcome.problems:
+            marker = "; ".join(outcome.problems)[:_MAX_MARKER_LENGTH]
+            if old is None or old.tags.get(MISSING_ARTIFACTS_TAG) != marker:
+                tags[MISSING_ARTIFACTS_TAG] = marker
+        elif old is not None and MISSING_ARTIFACTS_TAG in old.tags and MISSING_ARTIFACTS_TAG not in run.tags:
+            drop.append(MISSING_ARTIFACTS_TAG)
+        inputs = [item for item in run.inputs if stored is None or item.key not in stored.inputs]
+        if old is not None and run.same_row(old) and not (params or tags or drop or points or inputs or records):
+            outcome.state = RunState.UNCHANGED
+            return outcome
+        with self.store.database.write() as conn:
+            self.store.runs.put_imported(conn, run.row(project_id), params, tags, drop)
+            self.store.metrics.append_many(conn, run.id, points)
+            links = []
+            for item in inputs:
+                version_id, dataset_created, version_created = self.store.datasets.put_imported_version(
+                    conn,
+                    item.version.dataset_name,
+                    {"id": item.version.dataset_id, "created_at": item.version.dataset_created_at},
+                    item.version.columns(),
+                )
+                outcome.datasets_created += dataset_created
+                outcome.versions_created += version_created
+                links.append(
+                    {
+                        "run_id": run.id,
+                        "dataset_version_id": version_id,
+                        "context": item.context,
+                        "created_at": item.created_at,
+                    }
+                )
+            self.store.datasets.link_inputs(conn, links)
+            self.store.artifacts.put_many(conn, run.id, records)
+        return outcome
+
+    def _new_points(self, run: RunData, stored: StoredRun | None) -> dict[str, SeriesArrays]:
+        """The points of each key that the run lacks: all of them for a key it does not hold, none when it holds
+        as many as the source (recorded points never change), else the source's points minus its own."""
+        fresh: dict[str, SeriesArrays] = {}
+        for key, points in run.metrics.items():
+            held = 0 if stored is None else stored.point_counts.get(key, 0)
+            if held == 0:
+                fresh[key] = points
+            elif held != len(points):
+                missing = _missing(points, self.store.metrics.history(run.id, key))
+                if len(missing):
+                    fresh[key] = missing
+        return fresh
+
+    def _copy_artifacts(self, run_id: str, artifacts: list[ArtifactData], outcome: RunOutcome) -> list[ArtifactFile]:
+        held = {item.path: item for item in self.store.artifacts.files(run_id)} if artifacts else {}
+        copied: list[ArtifactFile] = []
+        for item in artifacts:
+            have = held.get(item.path)
+            if have is not None and (have.sha256 == item.sha256 if item.sha256 else have.size == item.size):
+                outcome.artifacts_present += 1
+                continue
+            try:
+                record = self._copy(run_id, check_path(item.path), item)
+            except (NotFound, InvalidArgument) as exc:
+                outcome.problems.append(f"{item.path}: {exc.message}")
+                continue
+            copied.append(record)
+            outcome.artifacts_copied += 1
+            outcome.artifact_bytes += record.size
+        return copied
+
+    def _copy(self, run_id: str, path: str, item: ArtifactData) -> ArtifactFile:
+        writer = self.storage.writer(f"{run_id}/{path}")
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            for chunk in item.read():
+                digest.update(chunk)
+                size += len(chunk)
+                writer.write(chunk)
+            if item.sha256 is not None and digest.hexdigest() != item.sha256:
+                raise InvalidArgument(f"content has sha256 {digest.hexdigest()}, not the {item.sha256} announced")
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        created = item.created_at if item.created_at is not None else now_ms()
+        return ArtifactFile(path=path, size=size, sha256=digest.hexdigest(), created_at=created)
+
+
+def _point_keys(points: SeriesArrays) -> list[tuple[int, int, float | str]]:
+    # NaN never equals itself: count it by name so a NaN point matches the NaN already stored.
+    return [
+        (int(step), int(stamp), "nan" if math.isnan(value) else float(value))
+        for step, stamp, value in zip(points.steps, points.timestamps, points.values, strict=True)
+    ]
+
+
+def _missing(source: SeriesArrays, stored: SeriesArrays) -> SeriesArrays:
+    """The source's points that ``stored`` lacks, counting duplicates."""
+    have = Counter(_point_keys(stored))
+    keep = []
+    for index, key in enumerate(_point_keys(source)):
+        if have[key]:
+            have[key] -= 1
+        else:
+            keep.append(index)
+    return source.take(np.asarray(keep, dtype=np.int64))
