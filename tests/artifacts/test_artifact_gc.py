@@ -54,3 +54,31 @@ def test_gc_sweeps_files_of_runs_that_no_longer_exist(
     assert report.orphans == [orphan]
     assert report.bytes_freed == 64
     assert storage.find(orphan) == []
+
+
+def test_gc_and_retention_keep_deleted_runs_behind_registered_versions(
+    services: tuple[TrackingService, ArtifactService], storage: ArtifactStorage
+) -> None:
+    from ridgeline.services.registry import RegistryService, VersionSpec
+    from ridgeline.services.retention import RetentionService
+
+    tracking, artifacts = services
+    registered = _run_with_files(tracking, artifacts, {"model/model.skops": b"m" * 300})
+    doomed = _run_with_files(tracking, artifacts, {"scratch.bin": b"s" * 10})
+    for run_id in (registered, doomed):
+        tracking.finish_run(run_id)
+    registry = RegistryService(tracking.store)
+    registry.create_model("kept")
+    registry.create_version("kept", VersionSpec(source=f"runs:/{registered}/model"))
+    retention = RetentionService(tracking.store)
+    project_id = tracking.ensure_project("gc").id
+    retention.set_policy(project_id, keep_last=1)
+    plan = retention.plan(project_id)
+    assert (plan.runs, plan.spared_protected) == ([], 1), "the older run stays: a version was registered from it"
+
+    tracking.delete_runs([registered, doomed])
+    report = artifacts.gc()
+    assert [usage.run_id for usage in report.runs] == [doomed]
+    assert [usage.run_id for usage in report.kept] == [registered]
+    assert [item.key for item in storage.find(registered)] == [f"{registered}/model/model.skops"]
+    assert registry.get_version("kept", 1).artifact_run_id == registered

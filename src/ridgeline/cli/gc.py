@@ -33,6 +33,10 @@ def gc(
         console.print(table)
     for orphan in report.orphans:
         console.print(f"leftover files of removed run {orphan}", highlight=False)
+    for usage in report.kept:
+        console.print(
+            f"kept deleted run {usage.run_id} ({usage.run_name}): a registered model version uses it", highlight=False
+        )
     console.print(
         f"{verb} {len(report.runs)} run(s), {report.files_freed} file(s): "
         f"{human_bytes(report.bytes_freed)} {'to free' if dry_run else 'freed'}",

@@ -103,6 +103,8 @@ class GcReport:
     bytes_freed: int = 0
     files_freed: int = 0
     failures: list[str] = field(default_factory=list)
+    # Deleted runs kept because a registered model version's files or lineage live in them.
+    kept: list[RunUsage] = field(default_factory=list)
 
 
 class ArtifactService:
@@ -195,9 +197,14 @@ class ArtifactService:
 
     def gc(self, *, dry_run: bool = False) -> GcReport:
         """Remove soft-deleted runs for good: rows first (only if still deleted, so a restore racing gc wins),
-        then their files. Files whose run is gone (an interrupted earlier gc) are swept too."""
+        then their files. Files whose run is gone (an interrupted earlier gc) are swept too. Runs behind a
+        registered model version stay, deleted or not: the registry must be able to load every version."""
         report = GcReport(dry_run=dry_run)
+        registered = self.store.registry.protected_runs()
         for usage in self.store.artifacts.usage(deleted_only=True):
+            if usage.run_id in registered:
+                report.kept.append(usage)
+                continue
             if dry_run:
                 report.runs.append(usage)
                 report.bytes_freed += usage.bytes

@@ -65,11 +65,12 @@ def check_rule(value: int | None, name: str, maximum: int) -> int | None:
 def protected_runs(store: MetadataStore, runs: list[LiveRun]) -> set[str]:
     """Ids of the runs no policy may remove.
 
-    Today: runs tagged ``ridgeline.protected=true``. The model registry (a later release) adds the source runs of
-    its registered model versions here, so the one rule "never touch runs behind a model version" lives in one place.
+    Runs tagged ``ridgeline.protected=true``, and the runs behind registered model versions (their source runs
+    and the runs holding their files).
     """
     values = store.retention.tag_values([run.run_id for run in runs], PROTECTED_TAG)
-    return {run_id for run_id, value in values.items() if value.strip().lower() == "true"}
+    tagged = {run_id for run_id, value in values.items() if value.strip().lower() == "true"}
+    return tagged | (store.registry.protected_runs() & {run.run_id for run in runs})
 
 
 class RetentionService:
