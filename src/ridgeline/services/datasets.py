@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +15,22 @@ from ridgeline.domain.ids import now_ms
 from ridgeline.store.metadata import MetadataStore
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+_FOREIGN_DIGEST = re.compile(r"[\x21-\x7e]{1,64}")
 _DIGEST_PREFIX = re.compile(r"[0-9a-f]{4,64}")
 KINDS = ("dataframe", "arrays", "files")
 MAX_CONTEXT_LENGTH = 50
 # A profile is a summary: one bigger than this was not made by our SDK.
 MAX_PROFILE_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One dataset input to record: the dataset's name, what the run used it for, and the version's
+    description (client/datasets.py's shape: digest, kind, rows, size_bytes, schema, profile, source)."""
+
+    name: str
+    context: str
+    version: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -36,12 +48,29 @@ class DatasetService:
 
     def log_input(self, run_id: str, name: str, context: str, version: dict[str, Any], user: str) -> DatasetVersion:
         """Record that ``run_id`` used this content of dataset ``name``; returns the (possibly existing) version."""
-        v.check_name(name, "name")
-        v.check_name(context, "context", MAX_CONTEXT_LENGTH)
+        return self.log_inputs(run_id, [InputSpec(name, context, version)], user)[0]
+
+    def log_inputs(
+        self, run_id: str, inputs: Sequence[InputSpec], user: str, *, foreign: bool = False
+    ) -> list[DatasetVersion]:
+        """Record several inputs of one run in one transaction; every one is checked before any is recorded.
+
+        ``foreign`` descriptions were made by another tool (MLflow's client): their digest is kept as that tool
+        computed it (any printable text of at most 64 characters, not necessarily a sha256), so the same data
+        logged again is still one version, and their context may be empty (not said).
+        """
+        checked = [
+            (v.check_name(item.name, "name"), _checked_context(item.context, foreign), _checked(item.version, foreign))
+            for item in inputs
+        ]
         run = self.store.runs.get(run_id)
         if run.deleted:
             raise Conflict(f"run {run_id!r} is deleted; restore it to log to it again", field="run_id")
-        return self.store.datasets.record_input(run_id, name, context, _checked(version), user)
+        return self.store.datasets.record_inputs(run_id, checked, user)
+
+    def inputs_of_runs(self, run_ids: Sequence[str]) -> dict[str, list[RunInput]]:
+        """The dataset inputs of each of these runs (a page of search results read at once)."""
+        return self.store.datasets.inputs_of_runs(run_ids)
 
     def list_datasets(self) -> list[Dataset]:
         return self.store.datasets.list_datasets()
@@ -91,10 +120,19 @@ class DatasetService:
         return Lineage(run, self.store.datasets.inputs_of(run_id), self.store.artifacts.files(run_id))
 
 
-def _checked(version: dict[str, Any]) -> dict[str, Any]:
-    """The SDK's description of a version (client/datasets.py), checked field by field."""
+def _checked_context(context: str, foreign: bool) -> str:
+    if foreign and context == "":
+        return context
+    return v.check_name(context, "context", MAX_CONTEXT_LENGTH)
+
+
+def _checked(version: dict[str, Any], foreign: bool) -> dict[str, Any]:
+    """The description of a version (client/datasets.py's shape), checked field by field."""
     digest = version.get("digest")
-    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+    if foreign:
+        if not isinstance(digest, str) or not _FOREIGN_DIGEST.fullmatch(digest):
+            raise InvalidArgument("digest must be 1 to 64 printable ASCII characters", field="digest")
+    elif not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
         raise InvalidArgument("digest must be 64 lowercase hex characters (a sha256)", field="digest")
     kind = version.get("kind")
     if kind not in KINDS:

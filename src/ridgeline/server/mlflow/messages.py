@@ -4,14 +4,15 @@ in MLflow's proto3 JSON shape."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
 
-from ridgeline.domain.entities import Project, RunRecord
+from ridgeline.domain.entities import Project, RunInput, RunRecord
 from ridgeline.domain.errors import InvalidArgument
+from ridgeline.server.mlflow.inputs import dataset_input_json
 
 RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
@@ -131,6 +132,11 @@ def experiment_json(project: Project, tags: Mapping[str, str]) -> dict[str, Any]
     }
 
 
+def run_artifact_uri(run: RunRecord) -> str:
+    """Where MLflow's client finds the run's artifacts: server/mlflow/artifacts.py serves this location."""
+    return f"mlflow-artifacts:/{run.project_id}/{run.id}/artifacts"
+
+
 def run_info_json(run: RunRecord) -> dict[str, Any]:
     info: dict[str, Any] = {
         "run_id": run.id,
@@ -140,7 +146,7 @@ def run_info_json(run: RunRecord) -> dict[str, Any]:
         "user_id": run.user,
         "status": run.status.value,
         "start_time": run.start_time,
-        "artifact_uri": f"mlflow-artifacts:/{run.project_id}/{run.id}/artifacts",
+        "artifact_uri": run_artifact_uri(run),
         "lifecycle_stage": "deleted" if run.deleted else "active",
     }
     if run.end_time is not None:
@@ -148,7 +154,8 @@ def run_info_json(run: RunRecord) -> dict[str, Any]:
     return info
 
 
-def run_json(run: RunRecord) -> dict[str, Any]:
+def run_json(run: RunRecord, inputs: Sequence[RunInput] = ()) -> dict[str, Any]:
+    """The run in MLflow's shape, with ``inputs``: its dataset inputs (DatasetService.inputs_of_runs)."""
     tags = dict(run.tags)
     # Runs logged by the Ridgeline SDK have no mlflow.runName tag; MLflow's client and UI read the name there.
     tags.setdefault(RUN_NAME_TAG, run.name)
@@ -161,6 +168,6 @@ def run_json(run: RunRecord) -> dict[str, Any]:
     return {
         "info": run_info_json(run),
         "data": {"metrics": metrics, "params": _pairs(run.params), "tags": _pairs(tags)},
-        "inputs": {},
+        "inputs": {"dataset_inputs": [dataset_input_json(item) for item in inputs]} if inputs else {},
         "outputs": {},
     }

@@ -8,10 +8,11 @@ from fastapi import APIRouter
 
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.ids import new_id, now_ms
-from ridgeline.server.deps import Tracking
+from ridgeline.server.deps import Datasets, Tracking, Who
 from ridgeline.server.mlflow.errors import MlflowRoute
 from ridgeline.server.mlflow.experiments import project_for
 from ridgeline.server.mlflow.filters import RUN_ATTRIBUTES, translate, translate_order_by
+from ridgeline.server.mlflow.inputs import input_spec
 from ridgeline.server.mlflow.messages import PARENT_TAG, RUN_NAME_TAG, Message, Msg, run_info_json, run_json
 from ridgeline.server.responses import JSON
 from ridgeline.services.batches import parse_batch
@@ -19,11 +20,12 @@ from ridgeline.services.tracking import MAX_PAGE, RunSpec, TrackingService
 
 router = APIRouter(prefix="/runs", route_class=MlflowRoute)
 
-# MLflow's limits on one log-batch request.
+# MLflow's limits on one log-batch or log-inputs request.
 MAX_BATCH_METRICS = 1000
 MAX_BATCH_PARAMS = 100
 MAX_BATCH_TAGS = 100
 MAX_BATCH_TOTAL = 1000
+MAX_INPUT_DATASETS = 1000
 _VIEWS: dict[str, bool | None] = {"ACTIVE_ONLY": False, "DELETED_ONLY": True, "ALL": None}
 
 
@@ -99,8 +101,9 @@ def create_run(msg: Msg, tracking: Tracking) -> JSON:
 
 
 @router.get("/get")
-def get_run(msg: Msg, tracking: Tracking) -> JSON:
-    return JSON({"run": run_json(tracking.get_run(_run_id(msg)))})
+def get_run(msg: Msg, tracking: Tracking, datasets: Datasets) -> JSON:
+    run = tracking.get_run(_run_id(msg))
+    return JSON({"run": run_json(run, datasets.inputs_of_runs([run.id])[run.id])})
 
 
 @router.post("/update")
@@ -181,8 +184,27 @@ def log_batch(msg: Msg, tracking: Tracking) -> JSON:
     return JSON({})
 
 
+@router.post("/log-inputs")
+def log_inputs(msg: Msg, datasets: Datasets, who: Who) -> JSON:
+    """MLflow datasets become versions of Ridgeline datasets used by the run (server/mlflow/inputs.py)."""
+    run_id = _run_id(msg)
+    if msg.objects("models"):
+        raise InvalidArgument("logging models as run inputs is not supported yet", field="models")
+    items = msg.objects("datasets")
+    if len(items) > MAX_INPUT_DATASETS:
+        raise InvalidArgument(
+            f"a log-inputs request holds at most {MAX_INPUT_DATASETS} datasets, got {len(items)}", field="datasets"
+        )
+    specs = [
+        input_spec(item.get("dataset"), Message(body=item).key_values("tags"), f"datasets[{index}]")
+        for index, item in enumerate(items)
+    ]
+    datasets.log_inputs(run_id, specs, who, foreign=True)
+    return JSON({})
+
+
 @router.post("/search")
-def search_runs(msg: Msg, tracking: Tracking) -> JSON:
+def search_runs(msg: Msg, tracking: Tracking, datasets: Datasets) -> JSON:
     view = (msg.text("run_view_type") or "ACTIVE_ONLY").upper()
     if view not in _VIEWS:
         raise InvalidArgument(
@@ -204,7 +226,8 @@ def search_runs(msg: Msg, tracking: Tracking) -> JSON:
         cursor=msg.text("page_token") or None,
         deleted=_VIEWS[view],
     )
-    body: dict[str, Any] = {"runs": [run_json(run) for run in page.runs]}
+    inputs = datasets.inputs_of_runs([run.id for run in page.runs])
+    body: dict[str, Any] = {"runs": [run_json(run, inputs[run.id]) for run in page.runs]}
     if page.next_cursor:
         body["next_page_token"] = page.next_cursor
     return JSON(body)
