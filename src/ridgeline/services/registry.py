@@ -31,6 +31,7 @@ from ridgeline.domain.registry import (
     check_version,
     parse_model_uri,
 )
+from ridgeline.domain.wire import encode_value
 from ridgeline.store.metadata import MetadataStore
 
 GIT_COMMIT_TAGS = ("ridgeline.git.commit", "mlflow.source.git.commit")
@@ -210,7 +211,8 @@ class RegistryService:
             "description": v.check_text(spec.description or "", "description", MAX_DESCRIPTION_LENGTH),
             "flavor": spec.flavor,
             "signature": None if spec.signature is None else orjson.dumps(spec.signature).decode(),
-            "metrics": orjson.dumps(metrics).decode(),
+            # Non-finite values as their strings: orjson would write NaN and ±inf as null and lose them.
+            "metrics": orjson.dumps({key: encode_value(value) for key, value in metrics.items()}).decode(),
             "git_commit": git_commit,
             "created_by": v.check_text(user, "user", v.MAX_NAME_LENGTH),
             "created_at": created,

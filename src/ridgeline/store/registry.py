@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from ridgeline.domain.errors import AlreadyExists, NotFound
 from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel, VersionStatus
+from ridgeline.domain.wire import decode_value
 from ridgeline.store.database import Database
 from ridgeline.store.projects import DEFAULT_WORKSPACE_ID
 from ridgeline.store.schema import (
@@ -361,7 +362,7 @@ def _version(row: Row[Any], tags: dict[str, str], aliases: list[str]) -> ModelVe
         description=row.description,
         flavor=row.flavor,
         signature=None if row.signature is None else orjson.loads(row.signature),
-        metrics=orjson.loads(row.metrics),
+        metrics={key: decode_value(value) for key, value in orjson.loads(row.metrics).items()},
         git_commit=row.git_commit,
         created_by=row.created_by,
         created_at=row.created_at,
