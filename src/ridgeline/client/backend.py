@@ -6,9 +6,47 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ridgeline.domain.entities import ArtifactFile, DatasetVersion, LogBatch, MetricHistory, Project, RunPage, RunRecord
+from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 
 
-class TrackingBackend(Protocol):
+class RegistryBackend(Protocol):
+    """What ``ridgeline.Client`` needs of the model registry. Writes are recorded as the caller (the server's
+    principal, or the operating-system user when embedded)."""
+
+    def create_model(self, name: str, description: str, tags: dict[str, str] | None) -> RegisteredModel: ...
+
+    def get_model(self, name: str) -> RegisteredModel: ...
+
+    def search_models(self, filter: str | None, order_by: list[str] | None) -> list[RegisteredModel]: ...
+
+    def set_model_tag(self, name: str, key: str, value: str) -> RegisteredModel: ...
+
+    def create_model_version(
+        self, name: str, source: str, run_id: str | None, description: str, tags: dict[str, str] | None
+    ) -> ModelVersion: ...
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion: ...
+
+    def get_model_versions(self, name: str) -> list[ModelVersion]:
+        """Newest first."""
+        ...
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: str) -> ModelVersion: ...
+
+    def set_model_alias(self, name: str, alias: str, version: int) -> ModelVersion:
+        """Point ``alias`` at ``version``; returns that version."""
+        ...
+
+    def delete_model_alias(self, name: str, alias: str) -> None: ...
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
+
+    def alias_history(self, name: str, alias: str | None) -> list[AliasEvent]: ...
+
+    def resolve_model(self, uri: str) -> ModelVersion: ...
+
+
+class TrackingBackend(RegistryBackend, Protocol):
     """What the SDK needs from wherever runs are kept. Errors are :class:`RidgelineError` subclasses;
     :class:`Unavailable` means "try again later" and is the only one the background sender retries."""
 

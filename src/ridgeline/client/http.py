@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -20,6 +21,15 @@ from ridgeline.domain.entities import (
     RunRecord,
 )
 from ridgeline.domain.errors import RidgelineError, Unavailable, error_from_dict
+from ridgeline.domain.registry import (
+    AliasEvent,
+    ModelVersion,
+    RegisteredModel,
+    check_alias,
+    check_model_name,
+    check_version,
+)
+from ridgeline.domain.registry_wire import alias_event_from_json, model_version_from_json, registered_model_from_json
 from ridgeline.domain.wire import (
     encode_value,
     page_from_json,
@@ -43,6 +53,18 @@ def _series_json(batch: LogBatch) -> list[dict[str, Any]]:
         }
         for series in batch.metrics
     ]
+
+
+def _segment(text: str) -> str:
+    """``text`` as one URL path segment: every reserved character encoded, and a name made only of dots too,
+    which URL normalisation would otherwise take for a ``.`` or ``..`` segment and remove."""
+    return quote(text, safe="") if text.strip(".") else "%2E" * len(text)
+
+
+def _model(name: str, *rest: str | int) -> str:
+    """The path of a registered model (or of something under it: ``"versions", 3, "tags", key``). The name is
+    checked here, as the server would: an empty or '/'-holding one would make a path to something else."""
+    return "/models/" + "/".join(_segment(str(part)) for part in (check_model_name(name), *rest))
 
 
 class HttpBackend:
@@ -185,6 +207,55 @@ class HttpBackend:
     def mark_dataset_ready(self, name: str, version: str | None, ready: bool) -> DatasetVersion:
         body = {"name": name, "version": version, "ready": ready}
         return version_from_json(self._call("POST", "/datasets/ready", json=body))
+
+    def create_model(self, name: str, description: str, tags: dict[str, str] | None) -> RegisteredModel:
+        body = {"name": name, "description": description, "tags": tags}
+        return registered_model_from_json(self._call("POST", "/models", json=body))
+
+    def get_model(self, name: str) -> RegisteredModel:
+        return registered_model_from_json(self._call("GET", _model(name)))
+
+    def search_models(self, filter: str | None, order_by: list[str] | None) -> list[RegisteredModel]:
+        query = {"filter": filter, "order_by": order_by}
+        found = self._call("GET", "/models", params={k: v for k, v in query.items() if v})
+        return [registered_model_from_json(item) for item in found["models"]]
+
+    def set_model_tag(self, name: str, key: str, value: str) -> RegisteredModel:
+        return registered_model_from_json(self._call("PUT", _model(name, "tags", key), json={"value": value}))
+
+    def create_model_version(
+        self, name: str, source: str, run_id: str | None, description: str, tags: dict[str, str] | None
+    ) -> ModelVersion:
+        body = {"source": source, "run_id": run_id, "description": description, "tags": tags}
+        return model_version_from_json(self._call("POST", _model(name, "versions"), json=body))
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        return model_version_from_json(self._call("GET", _model(name, "versions", check_version(version))))
+
+    def get_model_versions(self, name: str) -> list[ModelVersion]:
+        found = self._call("GET", _model(name, "versions"))
+        return [model_version_from_json(item) for item in found["versions"]]
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: str) -> ModelVersion:
+        path = _model(name, "versions", check_version(version), "tags", key)
+        return model_version_from_json(self._call("PUT", path, json={"value": value}))
+
+    def set_model_alias(self, name: str, alias: str, version: int) -> ModelVersion:
+        path = _model(name, "aliases", check_alias(alias))
+        return model_version_from_json(self._call("PUT", path, json={"version": version}))
+
+    def delete_model_alias(self, name: str, alias: str) -> None:
+        self._call("DELETE", _model(name, "aliases", check_alias(alias)))
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return model_version_from_json(self._call("GET", _model(name, "aliases", check_alias(alias))))
+
+    def alias_history(self, name: str, alias: str | None) -> list[AliasEvent]:
+        found = self._call("GET", _model(name, "alias-history"), params=None if alias is None else {"alias": alias})
+        return [alias_event_from_json(item) for item in found["events"]]
+
+    def resolve_model(self, uri: str) -> ModelVersion:
+        return model_version_from_json(self._call("GET", "/resolve", params={"uri": uri}))
 
     def close(self) -> None:
         self._http.close()

@@ -23,12 +23,14 @@ from ridgeline.domain.entities import (
     RunPage,
     RunRecord,
 )
+from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from ridgeline.services.tracking import RunSpec, TrackingService
 from ridgeline.store.metadata import MetadataStore
 
 if TYPE_CHECKING:
     from ridgeline.services.artifacts import ArtifactService
     from ridgeline.services.datasets import DatasetService
+    from ridgeline.services.registry import RegistryService
 
 _CHUNK = 8 * 1024 * 1024
 _stores: dict[str, MetadataStore] = {}
@@ -165,6 +167,59 @@ class LocalBackend:
         from ridgeline.services.datasets import DatasetService
 
         return DatasetService(self.service.store)
+
+    @property
+    def _registry(self) -> RegistryService:
+        from ridgeline.services.registry import RegistryService
+
+        return RegistryService(self.service.store)
+
+    def create_model(self, name: str, description: str, tags: dict[str, str] | None) -> RegisteredModel:
+        return self._registry.create_model(name, description=description, tags=tags, owner=current_user())
+
+    def get_model(self, name: str) -> RegisteredModel:
+        return self._registry.get_model(name)
+
+    def search_models(self, filter: str | None, order_by: list[str] | None) -> list[RegisteredModel]:
+        return self._registry.search_models(filter, order_by)
+
+    def set_model_tag(self, name: str, key: str, value: str) -> RegisteredModel:
+        self._registry.set_model_tag(name, key, value)
+        return self._registry.get_model(name)
+
+    def create_model_version(
+        self, name: str, source: str, run_id: str | None, description: str, tags: dict[str, str] | None
+    ) -> ModelVersion:
+        from ridgeline.services.registry import VersionSpec
+
+        spec = VersionSpec(source=source, run_id=run_id, description=description, tags=tags)
+        return self._registry.create_version(name, spec, user=current_user())
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        return self._registry.get_version(name, version)
+
+    def get_model_versions(self, name: str) -> list[ModelVersion]:
+        return self._registry.versions(name)
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: str) -> ModelVersion:
+        self._registry.set_version_tag(name, version, key, value)
+        return self._registry.get_version(name, version)
+
+    def set_model_alias(self, name: str, alias: str, version: int) -> ModelVersion:
+        self._registry.set_alias(name, alias, version, user=current_user())
+        return self._registry.get_version_by_alias(name, alias)
+
+    def delete_model_alias(self, name: str, alias: str) -> None:
+        self._registry.delete_alias(name, alias, user=current_user())
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return self._registry.get_version_by_alias(name, alias)
+
+    def alias_history(self, name: str, alias: str | None) -> list[AliasEvent]:
+        return self._registry.alias_history(name, alias)
+
+    def resolve_model(self, uri: str) -> ModelVersion:
+        return self._registry.resolve(uri)
 
     def close(self) -> None:
         """Stores are shared per process and closed at exit; nothing to release per client."""

@@ -1,4 +1,4 @@
-"""``ridgeline.Client``: reading runs back, from a server or the local data folder."""
+"""``ridgeline.Client``: reading runs back, and the model registry, from a server or the local data folder."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from types import TracebackType
 from ridgeline.client.resolve import backend_for
 from ridgeline.config import Settings
 from ridgeline.domain.entities import MetricHistory, Project, RunPage, RunRecord
+from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel, check_version
 
 
 class Client:
-    """Read access to projects, runs and metric histories.
+    """Read access to projects, runs and metric histories; the model registry, read and written.
 
     ``tracking_uri``: argument > ``RIDGELINE_TRACKING_URI`` > the local data folder.
     """
@@ -51,6 +52,67 @@ class Client:
 
     def list_projects(self) -> list[Project]:
         return self._backend.list_projects()
+
+    # model registry --------------------------------------------------------------------------------------------
+
+    def create_model(self, name: str, description: str = "", tags: dict[str, str] | None = None) -> RegisteredModel:
+        """Register a model name (``AlreadyExists`` when it is taken); versions come with create_model_version."""
+        return self._backend.create_model(name, description, tags)
+
+    def get_model(self, name: str) -> RegisteredModel:
+        return self._backend.get_model(name)
+
+    def search_models(
+        self, filter: str | None = None, order_by: str | list[str] | None = None
+    ) -> list[RegisteredModel]:
+        """Registered models matching ``filter`` (Ridgeline's grammar: ``attributes.name``, ``attributes.user``,
+        ``attributes.start_time``, ``tags.KEY``, …), by name unless ``order_by`` says otherwise."""
+        order = [order_by] if isinstance(order_by, str) else order_by
+        return self._backend.search_models(filter, order)
+
+    def set_model_tag(self, name: str, key: str, value: str) -> RegisteredModel:
+        return self._backend.set_model_tag(name, key, value)
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        """Register the next version of ``name`` from ``source`` (``runs:/RUN_ID/PATH``, ``models:/m-…``, …);
+        the run's latest metrics and git commit are copied onto it."""
+        return self._backend.create_model_version(name, source, run_id, description, tags)
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        return self._backend.get_model_version(name, version)
+
+    def get_model_versions(self, name: str) -> list[ModelVersion]:
+        """Every version of the model, newest first."""
+        return self._backend.get_model_versions(name)
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: str) -> ModelVersion:
+        return self._backend.set_model_version_tag(name, version, key, value)
+
+    def set_model_alias(self, name: str, alias: str, version: int | str) -> ModelVersion:
+        """Point ``alias`` at ``version`` (creating or moving it, recorded in the alias history); returns it."""
+        return self._backend.set_model_alias(name, alias, check_version(version))
+
+    def delete_model_alias(self, name: str, alias: str) -> None:
+        self._backend.delete_model_alias(name, alias)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return self._backend.get_model_version_by_alias(name, alias)
+
+    def resolve_model(self, uri: str) -> ModelVersion:
+        """The version ``models:/NAME/VERSION``, ``models:/NAME@ALIAS``, ``models:/NAME/latest`` or
+        ``models:/NAME/STAGE`` names."""
+        return self._backend.resolve_model(uri)
+
+    def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
+        """Every move of the model's aliases (or of one alias), oldest first, with who and when."""
+        return self._backend.alias_history(name, alias)
 
     def close(self) -> None:
         self._backend.close()
