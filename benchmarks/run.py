@@ -47,6 +47,7 @@ MODULES = [
     "bench_startup",
     "bench_ui",
     "bench_artifacts",
+    "bench_mlflow_api",
 ]
 RESULTS = WORK_DIR / "results.json"
 HEADERS = ["benchmark", "measure", "unit", "Ridgeline", "MLflow", "ratio", "target", "met"]
