@@ -9,9 +9,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ridgeline.server.errors import error_response
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
-# Artifact uploads (PUT /api/v1/runs/{id}/artifacts/{path}) are exempt: they are streamed to the artifact store
-# piece by piece, never buffered, and enforce their own, larger limit (setting max_artifact_size) as bytes arrive.
-_STREAMED_UPLOAD = re.compile(r"/api/v1/runs/[^/]+/artifacts/.+")
+# Artifact uploads (PUT /api/v1/runs/{id}/artifacts/{path}, and MLflow's PUT /api/2.0/mlflow-artifacts/artifacts/
+# {path}) are exempt: they are streamed to the artifact store piece by piece, never buffered, and enforce their
+# own, larger limit (setting max_artifact_size) as bytes arrive.
+_STREAMED_UPLOAD = re.compile(r"/api/v1/runs/[^/]+/artifacts/.+|/api/2\.0/mlflow-artifacts/artifacts/.+")
 
 
 class BodyLimit:
