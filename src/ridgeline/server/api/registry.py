@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from ridgeline.domain.errors import InvalidArgument
-from ridgeline.domain.registry import ModelVersion, RegisteredModel, VersionStatus
+from ridgeline.domain.registry import ModelVersion, RegisteredModel, VersionStatus, check_model_name
 from ridgeline.domain.registry_wire import alias_event_to_json, model_version_to_json, registered_model_to_json
 from ridgeline.server.api.registry_schemas import (
     AliasHistory,
@@ -104,6 +104,8 @@ def get_model(name: ModelName, registry: Registry) -> JSON:
 @router.patch("/models/{name}", response_model=RegisteredModelOut)
 def update_model(name: ModelName, body: ModelUpdate, registry: Registry) -> JSON:
     """Change the description, or rename the model (`name`)."""
+    if body.name is not None:
+        check_model_name(body.name)  # checked here too, so that an error names the body's field
     return _model(registry.update_model(name, description=body.description, new_name=body.name))
 
 
