@@ -1,13 +1,16 @@
-"""``ridgeline export`` and ``ridgeline import dir``: a project to and from a folder (docs/export-format.md)."""
+"""``ridgeline export`` and ``ridgeline import dir``: a project to and from a folder (docs/export-format.md);
+``ridgeline import mlflow``: everything an MLflow installation tracked (docs/import-mlflow.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
 
 from ridgeline.cli.common import (
     ArtifactsOption,
@@ -22,7 +25,13 @@ from ridgeline.cli.common import (
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.services.artifacts import ArtifactService
 
-import_app = typer.Typer(help="Import runs into this data folder or database: `dir` reads a `ridgeline export` folder.")
+if TYPE_CHECKING:
+    from ridgeline.services.mlflow_import import MlflowImportSummary
+
+import_app = typer.Typer(
+    help="Import runs into this data folder or database: `dir` reads a `ridgeline export` folder, `mlflow` an MLflow "
+    "server, database or mlruns folder."
+)
 
 
 def _place(tracking_uri: str | None, home: Path | None, backend_uri: str | None) -> tuple[Path | None, str | None]:
@@ -65,7 +74,8 @@ def _reporter(bars: Progress) -> Callable[[str, int, int], None]:
     def report(phase: str, done: int, total: int) -> None:
         if phase not in tasks:
             tasks[phase] = bars.add_task(phase, total=total)
-        bars.update(tasks[phase], completed=done)
+        # Totals may grow: the MLflow importer counts an experiment's runs when it reaches the experiment.
+        bars.update(tasks[phase], completed=done, total=total)
 
     return report
 
@@ -116,3 +126,71 @@ def import_dir(
     )
     for run_id in summary.skipped_in_other_project:
         console.print(f"[yellow]skipped:[/] run {run_id} exists in another project", highlight=False)
+
+
+@import_app.command("mlflow")
+def import_mlflow(
+    source: str = typer.Option(
+        ...,
+        "--from",
+        help="An MLflow tracking server URL, its database URI (sqlite:///…, postgresql://…) or an mlruns folder.",
+    ),
+    artifacts_from: str | None = typer.Option(
+        None,
+        "--artifacts-from",
+        help="For a database or folder source: where its mlflow-artifacts: URIs are read, the MLflow server's URL or "
+        "the folder or bucket it was given as --artifacts-destination.",
+    ),
+    project_prefix: str = typer.Option("", "--project-prefix", help="Put before each experiment's name."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be imported, and write nothing."),
+    tracking_uri: str | None = TrackingOption,
+    home: Path | None = HomeOption,
+    backend_uri: str | None = BackendOption,
+    artifacts_uri: str | None = ArtifactsOption,
+) -> None:
+    """Import experiments and runs (params, tags, metric histories, datasets, artifacts) from MLflow; rerunning brings
+    only what is new."""
+    from ridgeline.services import mlflow_import
+
+    with user_errors():
+        # The source is checked before the target is opened: a wrong --from leaves nothing behind.
+        reader = mlflow_import.open_source(source, artifacts_from)
+        try:
+            with _service(tracking_uri, home, backend_uri, artifacts_uri) as service, _bars() as bars:
+                summary = mlflow_import.import_mlflow(
+                    service.store,
+                    service.storage,
+                    reader,
+                    project_prefix=project_prefix,
+                    dry_run=dry_run,
+                    progress=_reporter(bars),
+                )
+        finally:
+            reader.close()
+    _print_mlflow_summary(summary)
+
+
+def _print_mlflow_summary(summary: MlflowImportSummary) -> None:
+    verb = "would import" if summary.dry_run else "imported"
+    table = Table(title=f"{verb} from {summary.source}" + (" (dry run: nothing written)" if summary.dry_run else ""))
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    rows = [
+        ("experiments", summary.experiments),
+        ("projects created", summary.projects_created),
+        ("runs new", summary.runs_new),
+        ("runs updated", summary.runs_updated),
+        ("runs unchanged", summary.runs_unchanged),
+        ("runs in another project", summary.runs_elsewhere),
+        ("metric points", summary.points),
+        ("artifact files", summary.artifacts_copied),
+        ("artifact bytes", human_bytes(summary.artifact_bytes)),
+        ("datasets created", summary.datasets_created),
+        ("dataset versions created", summary.versions_created),
+        ("problems", len(summary.problems)),
+    ]
+    for name, count in rows:
+        table.add_row(name, str(count))
+    console.print(table)
+    for problem in summary.problems:
+        console.print(f"[yellow]problem:[/] {problem}", highlight=False, soft_wrap=True)

@@ -226,6 +226,22 @@ class Sink:
             )
         return project_id
 
+    def update_project(self, project: Project, data: ProjectData) -> bool:
+        """Make the project's description, deletion and tags those of ``data`` (its name and other tags stay);
+        True when something changed."""
+        changes: dict[str, Any] = {}
+        if project.description != data.description:
+            changes["description"] = data.description
+        if (project.deleted_at is None) != (data.deleted_at is None):
+            changes["deleted_at"] = data.deleted_at
+        if changes:
+            self.store.projects.update(project.id, **changes)
+        held = self.store.projects.tags([project.id])[project.id]
+        fresh = {key: value for key, value in data.tags.items() if held.get(key) != value}
+        for key, value in fresh.items():
+            self.store.projects.set_tag(project.id, key, value)
+        return bool(changes or fresh)
+
     def _project_exists(self, project_id: str) -> bool:
         try:
             self.store.projects.get(project_id, stats=False)

@@ -1,0 +1,118 @@
+"""An MLflow tracking server as a source, read through its REST API (the calls of MLflow's own client,
+mlflow/store/tracking/rest_store.py): experiments and runs searched page by page, every deleted one included,
+metric histories paged, artifacts listed and downloaded through the server whatever store holds them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ridgeline.services.mlflow_import.artifacts import run_files
+from ridgeline.services.mlflow_import.http import MlflowHttp
+from ridgeline.services.mlflow_import.model import Artifacts, DatasetInput, Experiment, RunSummary, history
+from ridgeline.store.metrics import SeriesArrays
+
+API = "/api/2.0/mlflow"
+_PAGE = 1000
+_HISTORY_PAGE = 25_000
+
+
+def pairs(items: list[dict[str, Any]] | None) -> dict[str, str]:
+    """MLflow's repeated ``{key, value}`` messages as a dict."""
+    return {item["key"]: item.get("value", "") for item in items or []}
+
+
+def _int(value: Any) -> int | None:
+    # Proto JSON may spell int64 as a string.
+    return None if value is None or value == "" else int(value)
+
+
+def _step_and_time(metric: dict[str, Any]) -> tuple[int, int]:
+    return _int(metric.get("step")) or 0, _int(metric.get("timestamp")) or 0
+
+
+class ServerSource:
+    def __init__(self, url: str) -> None:
+        self.http = MlflowHttp(url)
+        self.label = self.http.url
+        # Fails early, with one clear line, when nothing or something else answers there.
+        self.http.call("POST", f"{API}/experiments/search", body={"max_results": 1})
+
+    def pages(self, method: str, path: str, request: dict[str, Any], field: str) -> Iterator[dict[str, Any]]:
+        """Every item of a paged search, following ``next_page_token``."""
+        token = ""
+        while True:
+            message = {**request, "page_token": token} if token else request
+            if method == "GET":
+                answer = self.http.call(method, path, params=message)
+            else:
+                answer = self.http.call(method, path, body=message)
+            yield from answer.get(field, [])
+            token = answer.get("next_page_token", "")
+            if not token:
+                return
+
+    def experiments(self) -> list[Experiment]:
+        request = {"max_results": _PAGE, "view_type": "ALL"}
+        return [
+            Experiment(
+                id=str(item["experiment_id"]),
+                name=item["name"],
+                deleted=item.get("lifecycle_stage") == "deleted",
+                creation_time=_int(item.get("creation_time")),
+                last_update_time=_int(item.get("last_update_time")),
+                tags=pairs(item.get("tags")),
+            )
+            for item in self.pages("POST", f"{API}/experiments/search", request, "experiments")
+        ]
+
+    def runs(self, experiment: Experiment) -> Iterator[RunSummary]:
+        request = {"experiment_ids": [experiment.id], "run_view_type": "ALL", "max_results": _PAGE}
+        for item in self.pages("POST", f"{API}/runs/search", request, "runs"):
+            info, data = item["info"], item.get("data", {})
+            yield RunSummary(
+                id=info["run_id"],
+                experiment_id=str(info["experiment_id"]),
+                name=info.get("run_name", ""),
+                status=info.get("status", "RUNNING"),
+                start_time=_int(info.get("start_time")),
+                end_time=_int(info.get("end_time")),
+                user=info.get("user_id", ""),
+                deleted=info.get("lifecycle_stage") == "deleted",
+                # The API does not say when a run was deleted.
+                deleted_time=None,
+                artifact_uri=info.get("artifact_uri", ""),
+                params=pairs(data.get("params")),
+                tags=pairs(data.get("tags")),
+                latest={
+                    m["key"]: (_int(m.get("step")) or 0, _int(m.get("timestamp")) or 0) for m in data.get("metrics", [])
+                },
+                inputs=[_dataset(entry) for entry in item.get("inputs", {}).get("dataset_inputs", [])],
+            )
+
+    def histories(self, run: RunSummary) -> dict[str, SeriesArrays]:
+        found = {}
+        for key in run.latest:
+            request = {"run_id": run.id, "metric_key": key, "max_results": _HISTORY_PAGE}
+            points = self.pages("GET", f"{API}/metrics/get-history", request, "metrics")
+            found[key] = history((*_step_and_time(p), float(p.get("value", 0.0))) for p in points)
+        return found
+
+    def artifacts(self, run: RunSummary) -> Artifacts:
+        return run_files(self.http, run.id)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _dataset(entry: dict[str, Any]) -> DatasetInput:
+    dataset = entry["dataset"]
+    return DatasetInput(
+        name=dataset["name"],
+        digest=dataset["digest"],
+        source_type=dataset.get("source_type", ""),
+        source=dataset.get("source", ""),
+        schema=dataset.get("schema"),
+        profile=dataset.get("profile"),
+        tags=pairs(entry.get("tags")),
+    )
