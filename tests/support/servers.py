@@ -5,12 +5,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from ridgeline.config import Settings
 from ridgeline.server.app import create_app
@@ -23,11 +24,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(home: Path, backend_uri: str | None = None, port: int | None = None) -> Iterator[str]:
-    """Serve ``home`` (and ``backend_uri``) until the block ends, on ``port`` or a free one; yields the base URL."""
+def running_server(
+    home: Path,
+    backend_uri: str | None = None,
+    port: int | None = None,
+    customize: Callable[[FastAPI], None] | None = None,
+) -> Iterator[str]:
+    """Serve ``home`` (and ``backend_uri``) until the block ends, on ``port`` or a free one; yields the base URL.
+
+    ``customize`` gets the app before it serves (to override a dependency, say).
+    """
     port = port or free_port()
     settings = Settings.load(home=home, backend_uri=backend_uri, port=port)
     app = create_app(settings)
+    if customize is not None:
+        customize(app)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
@@ -37,7 +48,8 @@ def running_server(home: Path, backend_uri: str | None = None, port: int | None 
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("test server did not start")
         time.sleep(0.01)
-    assert httpx.get(f"{url}/healthz").status_code == 200
+    # 401: a customized app may require credentials even here.
+    assert httpx.get(f"{url}/healthz").status_code in (200, 401)
     try:
         yield url
     finally:
