@@ -171,8 +171,9 @@ def import_mlflow(
 
 
 def _print_mlflow_summary(summary: MlflowImportSummary) -> None:
-    verb = "would import" if summary.dry_run else "imported"
-    table = Table(title=f"{verb} from {summary.source}" + (" (dry run: nothing written)" if summary.dry_run else ""))
+    heading = "dry run, nothing written: would import" if summary.dry_run else "imported"
+    console.print(f"{heading} from {summary.source}", highlight=False, soft_wrap=True)
+    table = Table()
     table.add_column("what")
     table.add_column("count", justify="right")
     rows = [

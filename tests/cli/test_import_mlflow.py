@@ -1,0 +1,362 @@
+"""``ridgeline import mlflow`` against real MLflow: a tracking server started here (SQLite backend, proxied
+artifacts), that server's database, and an mlruns folder, all filled by MLflow's own client
+(tests/support/mlflow_workload.py, in its own process). What was imported is compared field by field with what
+MLflow's client reads back, through ``ridgeline.Client`` and the store, artifacts byte by byte; reruns bring
+only what is new; bad sources are refused with one line and leave nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner, Result
+
+import ridgeline
+from ridgeline.cli.main import app
+from ridgeline.config import sqlite_uri
+from ridgeline.store.artifacts.storage import open_storage
+from ridgeline.store.metadata import MetadataStore
+from support.servers import free_port
+
+pytest.importorskip("mlflow")
+pytest.importorskip("sklearn")
+
+WORKLOAD = Path(__file__).parents[1] / "support" / "mlflow_workload.py"
+EXPERIMENT_TAG = "ridgeline.import.mlflow_experiment_id"
+MISSING_TAG = "ridgeline.import.missing_artifacts"
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "250"})
+
+
+def workload(uri: str, phase: str, folder: Path) -> Any:
+    """Run a phase of the workload with MLflow's client in its own process; its JSON output."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", str(WORKLOAD), uri, phase, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=folder,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class MlflowServer:
+    url: str
+    database: str
+    artifacts: Path
+    folder: Path
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    database, artifacts, port = f"sqlite:///{folder / 'mlflow.db'}", folder / "artifacts", free_port()
+    command = [str(Path(sys.executable).parent / "mlflow"), "server", "--backend-store-uri", database]
+    command += ["--artifacts-destination", str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    with (folder / "server.log").open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while not _healthy(url):
+            assert process.poll() is None, (folder / "server.log").read_text()[-4000:]
+            assert time.monotonic() < deadline, "the MLflow server did not start in 120 s"
+            time.sleep(0.5)
+        workload(url, "base", folder / "base")
+        yield MlflowServer(url, database, artifacts, folder)
+    finally:
+        # The server runs its workers in its own process group: stop them all.
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def mlruns(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("mlruns-source")
+    workload(f"file://{folder / 'mlruns'}", "base", folder / "work")
+    return folder / "mlruns"
+
+
+def _point(step: int, stamp: int, value: float) -> tuple[int, int, str]:
+    # repr spells NaN and ±inf, which never compare equal as floats.
+    return (int(step), int(stamp), repr(float(value)))
+
+
+def assert_matches_mlflow(dump: dict[str, Any], home: Path, *, missing_artifacts: bool = False) -> None:
+    """Every experiment, run, point, input and artifact MLflow's client read (``dump``) is in ``home`` as it is
+    in MLflow. With ``missing_artifacts``, every run is marked as missing its artifacts instead of holding them."""
+    store = MetadataStore(sqlite_uri(home))
+    storage = open_storage(str(home / "artifacts"))
+    try:
+        with ridgeline.Client(tracking_uri=str(home)) as client:
+            projects = {}
+            for experiment in dump["experiments"]:
+                project = store.projects.find_by_name(experiment["name"], stats=False)
+                assert project is not None, experiment["name"]
+                tags = store.projects.tags([project.id])[project.id]
+                assert tags == {**experiment["tags"], EXPERIMENT_TAG: experiment["id"], **_source_tag(tags)}
+                assert project.deleted == experiment["deleted"]
+                assert project.description == experiment["tags"].get("mlflow.note.content", "")
+                projects[experiment["id"]] = project.id
+            for run in dump["runs"]:
+                record = client.get_run(run["id"])
+                tags = dict(record.tags)
+                files = _downloaded(dump["folder"] / run["id"])
+                if missing_artifacts:
+                    assert "kept by an MLflow server" in tags.pop(MISSING_TAG)
+                    files = {}
+                assert record.project_id == projects[run["experiment_id"]]
+                assert (record.name, record.status.value, record.start_time, record.end_time, record.user) == (
+                    run["name"],
+                    run["status"],
+                    run["start_time"],
+                    run["end_time"],
+                    run["user"],
+                )
+                assert record.deleted == run["deleted"]
+                assert record.parent_run_id == run["tags"].get("mlflow.parentRunId")
+                assert record.notes == run["tags"].get("mlflow.note.content", "")
+                assert record.params == run["params"]
+                assert tags == run["tags"]
+                assert sorted(store.metrics.keys(run["id"])) == sorted(run["metrics"])
+                for key, points in run["metrics"].items():
+                    history = client.get_metric_history(run["id"], key)
+                    assert sorted(
+                        _point(*p) for p in zip(history.steps, history.timestamps, history.values, strict=True)
+                    ) == sorted(_point(*p) for p in points)
+                inputs = [
+                    (
+                        i.version.dataset_name,
+                        i.version.digest,
+                        i.version.source,
+                        i.context,
+                        i.version.profile,
+                        i.version.schema,
+                    )
+                    for i in store.datasets.inputs_of(run["id"])
+                ]
+                assert sorted(inputs, key=repr) == sorted(
+                    (
+                        (
+                            i["name"],
+                            i["digest"],
+                            i["source"],
+                            i["context"],
+                            json.loads(i["profile"]),
+                            json.loads(i["schema"])["mlflow_colspec"],
+                        )
+                        for i in run["inputs"]
+                    ),
+                    key=repr,
+                )
+                held = {
+                    f.path: b"".join(storage.read(f"{run['id']}/{f.path}")) for f in store.artifacts.files(run["id"])
+                }
+                assert held == files
+    finally:
+        store.close()
+
+
+def _source_tag(tags: dict[str, str]) -> dict[str, str]:
+    return {"ridgeline.import.mlflow_source": tags["ridgeline.import.mlflow_source"]}
+
+
+def _downloaded(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def dump_of(uri: str, folder: Path) -> dict[str, Any]:
+    found: dict[str, Any] = workload(uri, "dump", folder)
+    found["folder"] = folder
+    return found
+
+
+def counts(result: Result) -> dict[str, str]:
+    """The summary table's rows: what → count."""
+    rows = {}
+    for line in result.output.splitlines():
+        cells = [cell.strip() for cell in line.strip("│┃ ").split("│")]
+        if len(cells) == 2 and cells[0] and cells[0] != "what":
+            rows[cells[0]] = cells[1]
+    return rows
+
+
+def test_import_from_the_server_then_rerun(mlflow_server: MlflowServer, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    dump = dump_of(mlflow_server.url, tmp_path / "dump")
+    first = invoke("import", "mlflow", "--from", mlflow_server.url, "--home", str(home))
+    assert first.exit_code == 0, first.output
+    summary = counts(first)
+    assert summary["experiments"] == summary["projects created"] == str(len(dump["experiments"]))
+    assert summary["runs new"] == str(len(dump["runs"]))
+    assert summary["problems"] == "0", first.output
+    points = sum(len(history) for run in dump["runs"] for history in run["metrics"].values())
+    assert summary["metric points"] == str(points)
+    assert_matches_mlflow(dump, home)
+
+    again = invoke("import", "mlflow", "--from", mlflow_server.url, "--home", str(home))
+    assert again.exit_code == 0, again.output
+    assert counts(again) | {"experiments": "-"} == {
+        "experiments": "-",
+        "projects created": "0",
+        "runs new": "0",
+        "runs updated": "0",
+        "runs unchanged": str(len(dump["runs"])),
+        "runs in another project": "0",
+        "metric points": "0",
+        "artifact files": "0",
+        "artifact bytes": "0 B",
+        "datasets created": "0",
+        "dataset versions created": "0",
+        "problems": "0",
+    }
+
+
+def test_import_from_the_database(mlflow_server: MlflowServer, tmp_path: Path) -> None:
+    """The server's own database: its artifacts are mlflow-artifacts: URIs, so they are reported (and the runs
+    marked) until --artifacts-from says where they are; then a rerun fetches exactly those."""
+    home, other = tmp_path / "home", tmp_path / "other"
+    dump = dump_of(mlflow_server.url, tmp_path / "dump")
+    first = invoke("import", "mlflow", "--from", mlflow_server.database, "--home", str(home))
+    assert first.exit_code == 0, first.output
+    # Whether a run has files is unknown without the server: every run is reported.
+    assert counts(first)["problems"] == str(len(dump["runs"])) and counts(first)["artifact files"] == "0"
+    assert "give --artifacts-from" in first.output
+    assert_matches_mlflow(dump, home, missing_artifacts=True)
+
+    fetched = invoke(
+        "import", "mlflow", "--from", mlflow_server.database, "--artifacts-from", mlflow_server.url, "--home", str(home)
+    )
+    assert fetched.exit_code == 0, fetched.output
+    assert counts(fetched)["runs updated"] == str(len(dump["runs"])) and counts(fetched)["problems"] == "0"
+    assert counts(fetched)["metric points"] == "0"
+    assert_matches_mlflow(dump, home)
+
+    # The folder the server was given as --artifacts-destination serves as well as the server.
+    direct = invoke(
+        "import",
+        "mlflow",
+        "--from",
+        mlflow_server.database,
+        "--artifacts-from",
+        str(mlflow_server.artifacts),
+        "--home",
+        str(other),
+    )
+    assert direct.exit_code == 0, direct.output
+    assert_matches_mlflow(dump, other)
+
+
+def test_import_from_an_mlruns_folder(mlruns: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    dump = dump_of(f"file://{mlruns}", tmp_path / "dump")
+    first = invoke("import", "mlflow", "--from", str(mlruns), "--home", str(home))
+    assert first.exit_code == 0, first.output
+    assert counts(first)["problems"] == "0", first.output
+    assert counts(first)["runs new"] == str(len(dump["runs"]))
+    assert_matches_mlflow(dump, home)
+    again = invoke("import", "mlflow", "--from", f"file://{mlruns}", "--home", str(home))
+    assert counts(again)["runs unchanged"] == str(len(dump["runs"])), again.output
+
+
+def test_a_dry_run_writes_nothing(mlruns: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "keep").write_text("x")
+    dry = invoke("import", "mlflow", "--from", str(mlruns), "--dry-run", "--home", str(home))
+    assert dry.exit_code == 0, dry.output
+    assert "dry run, nothing written" in dry.output and counts(dry)["runs new"] != "0"
+    store = MetadataStore(sqlite_uri(home))
+    try:
+        assert store.projects.find_by_name("vision") is None
+    finally:
+        store.close()
+
+
+def test_a_project_prefix_and_export_of_what_was_imported(mlruns: Path, tmp_path: Path) -> None:
+    """Imported runs export like any others: export → import elsewhere → export gives the same files."""
+    home, copy = tmp_path / "home", tmp_path / "copy"
+    assert (
+        invoke("import", "mlflow", "--from", str(mlruns), "--project-prefix", "mlflow/", "--home", str(home)).exit_code
+        == 0
+    )
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert invoke("export", "--project", "mlflow/vision", "--to", str(first), "--home", str(home)).exit_code == 0
+    assert invoke("import", "dir", str(first), "--home", str(copy)).exit_code == 0
+    assert invoke("export", "--project", "mlflow/vision", "--to", str(second), "--home", str(copy)).exit_code == 0
+    files = {path: _downloaded(folder) for path, folder in (("first", first), ("second", second))}
+    for exported in files.values():
+        exported.pop("manifest.json")
+    assert files["first"] == files["second"]
+    assert b'"team":"cv"' in files["first"]["projects.jsonl"]
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("http://127.0.0.1:{port}", "cannot reach the MLflow server"),
+        ("ftp://example.com/mlruns", "no kind of MLflow URI known here"),
+        ("{tmp}/not-mlruns", "is not an MLflow mlruns folder"),
+        ("{tmp}/missing", "is not a folder"),
+        ("sqlite:///{tmp}/missing.db", "no SQLite database"),
+        ("sqlite:///{tmp}/not-mlruns/other.db", "is not an MLflow tracking database"),
+    ],
+)
+def test_a_bad_source_is_refused_and_nothing_is_written(source: str, message: str, tmp_path: Path) -> None:
+    (tmp_path / "not-mlruns").mkdir()
+    (tmp_path / "not-mlruns" / "notes.txt").write_text("hello")
+    MetadataStore(sqlite_uri(tmp_path / "not-mlruns")).close()
+    (tmp_path / "not-mlruns" / "ridgeline.db").rename(tmp_path / "not-mlruns" / "other.db")
+    home = tmp_path / "home"
+    refused = invoke("import", "mlflow", "--from", source.format(port=free_port(), tmp=tmp_path), "--home", str(home))
+    assert refused.exit_code == 1
+    assert message in refused.output
+    assert "Traceback" not in refused.output
+    assert not home.exists()
+
+
+def test_a_rerun_brings_only_what_is_new(mlflow_server: MlflowServer, tmp_path: Path) -> None:
+    """Last in this module: it changes the server's data (a running run finishes with new points, tags and a file;
+    a new run; a new experiment)."""
+    home = tmp_path / "home"
+    assert invoke("import", "mlflow", "--from", mlflow_server.url, "--home", str(home)).exit_code == 0
+    made = workload(mlflow_server.url, "more", tmp_path / "more")
+    rerun = invoke("import", "mlflow", "--from", mlflow_server.url, "--home", str(home))
+    assert rerun.exit_code == 0, rerun.output
+    summary = counts(rerun)
+    assert (summary["projects created"], summary["runs new"], summary["runs updated"]) == ("1", "2", "1")
+    assert (summary["metric points"], summary["artifact files"], summary["problems"]) == ("4", "1", "0")
+    assert_matches_mlflow(dump_of(mlflow_server.url, tmp_path / "dump"), home)
+    with ridgeline.Client(tracking_uri=str(home)) as client:
+        live = client.get_run(made["live"])
+        assert live.status.value == "FINISHED" and live.tags["outcome"] == "done"
+        assert list(client.get_metric_history(made["live"], "progress").steps) == [0, 1, 2, 3]
