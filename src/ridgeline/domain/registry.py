@@ -118,6 +118,8 @@ class ModelUri:
 def check_model_name(value: object, field: str = "name") -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgument("a registered model name is a non-empty string", field=field)
+    if value != value.strip():
+        raise InvalidArgument(f"registered model name {value!r} may not start or end with spaces", field=field)
     if len(value) > MAX_MODEL_NAME_LENGTH:
         raise InvalidArgument(f"a registered model name has at most {MAX_MODEL_NAME_LENGTH} characters", field=field)
     if "/" in value or "@" in value or any(ord(char) < 32 for char in value):

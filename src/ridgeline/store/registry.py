@@ -229,19 +229,15 @@ class RegistryStore:
 
     def delete_version(self, version: ModelVersion, actor: str) -> None:
         """Delete a version; aliases pointing at it go too, each recorded as a deletion in the alias history."""
-        now = now_ms()
         with self.db.write() as conn:
-            for alias in version.aliases:
-                conn.execute(
-                    alias_events.insert().values(
-                        model_id=version.model_id,
-                        alias=alias,
-                        from_version=version.version,
-                        to_version=None,
-                        actor=actor,
-                        at=now,
-                    )
+            self._lock_model(conn, version.model_id)
+            aliases = conn.execute(
+                select(model_aliases.c.alias).where(
+                    model_aliases.c.model_id == version.model_id, model_aliases.c.version == version.version
                 )
+            ).scalars()
+            for alias in list(aliases):
+                self._record(conn, version.model_id, alias, version.version, None, actor, None)
             conn.execute(
                 model_aliases.delete().where(
                     model_aliases.c.model_id == version.model_id, model_aliases.c.version == version.version
@@ -263,6 +259,16 @@ class RegistryStore:
     def set_alias(self, model_id: str, alias: str, version: int, actor: str, at: int | None = None) -> bool:
         """Point ``alias`` at ``version``; returns False (and records nothing) when it already points there."""
         with self.db.write() as conn:
+            self._lock_model(conn, model_id)
+            exists = conn.execute(
+                select(model_versions.c.id).where(
+                    model_versions.c.model_id == model_id, model_versions.c.version == version
+                )
+            ).first()
+            if exists is None:
+                raise NotFound(
+                    f"Model version {version} does not exist (it may just have been deleted)", field="version"
+                )
             current = self._alias_target(conn, model_id, alias)
             if current == version:
                 return False
@@ -279,6 +285,7 @@ class RegistryStore:
 
     def delete_alias(self, model_id: str, alias: str, actor: str) -> bool:
         with self.db.write() as conn:
+            self._lock_model(conn, model_id)
             current = self._alias_target(conn, model_id, alias)
             if current is None:
                 return False
@@ -287,6 +294,16 @@ class RegistryStore:
             )
             self._record(conn, model_id, alias, current, None, actor, None)
         return True
+
+    @staticmethod
+    def _lock_model(conn: Connection, model_id: str) -> None:
+        """Take the model's row lock (PostgreSQL; SQLite writers are serialised anyway) so that alias changes and
+        version deletions of one model happen one at a time and the alias history stays exact."""
+        found = conn.execute(
+            select(registered_models.c.id).where(registered_models.c.id == model_id).with_for_update()
+        ).first()
+        if found is None:
+            raise NotFound("the registered model does not exist (it may just have been deleted)", field="name")
 
     @staticmethod
     def _alias_target(conn: Connection, model_id: str, alias: str) -> int | None:
@@ -304,6 +321,7 @@ class RegistryStore:
         actor: str,
         at: int | None,
     ) -> None:
+        conn.execute(registered_models.update().where(registered_models.c.id == model_id).values(updated_at=now_ms()))
         conn.execute(
             alias_events.insert().values(
                 model_id=model_id,
