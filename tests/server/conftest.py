@@ -22,14 +22,23 @@ def client(server: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def mlflow_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """MLflow's client set up for tests: no retries, and its HTTP sessions closed afterwards.
+    """MLflow's client set up for tests: no retries, no active experiment, and its HTTP sessions closed
+    afterwards.
 
-    A server error must fail the test at once, not after minutes of the client's retries. MLflow caches its
-    HTTP sessions for the life of the process; the ones made meanwhile are kept and closed, so no test leaks
-    sockets (pytest turns the ResourceWarning into an error). Active runs are ended too.
+    A server error must fail the test at once, not after minutes of the client's retries. ``set_experiment``
+    remembers the experiment for the process (a global and MLFLOW_EXPERIMENT_ID), and an earlier test's
+    experiment lives on another server. MLflow caches its HTTP sessions for the life of the process; the ones
+    made meanwhile are kept and closed, so no test leaks sockets (pytest turns the ResourceWarning into an
+    error). Active runs are ended too.
     """
     mlflow = pytest.importorskip("mlflow")
+    from mlflow.tracking import fluent
     from mlflow.utils import request_utils
+
+    monkeypatch.setattr(fluent, "_active_experiment_id", None)
+    # Set before deleting, so that monkeypatch also removes the value set_experiment writes during the test.
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", "")
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID")
 
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
