@@ -127,10 +127,23 @@ def assert_matches_mlflow(dump: dict[str, Any], home: Path, *, missing_artifacts
                 assert project.deleted == experiment["deleted"]
                 assert project.description == experiment["tags"].get("mlflow.note.content", "")
                 projects[experiment["id"]] = project.id
+            packages = {}
+            for logged in dump["logged_models"]:
+                held_model = store.logged_models.get(logged["id"])
+                assert (held_model.name, held_model.run_id, held_model.status.value) == (
+                    logged["name"],
+                    logged["run_id"],
+                    logged["status"],
+                )
+                assert (held_model.params, held_model.tags) == (logged["params"], logged["tags"])
+                # Ridgeline keeps a logged model's package in its run, under models/<id>/.
+                package = _downloaded(dump["folder"] / logged["id"] / "artifacts")
+                packages.update({f"models/{logged['id']}/{path}": data for path, data in package.items()})
             for run in dump["runs"]:
                 record = client.get_run(run["id"])
                 tags = dict(record.tags)
                 files = _downloaded(dump["folder"] / run["id"])
+                files |= {path: data for path, data in packages.items() if _logged_by(dump, path) == run["id"]}
                 if missing_artifacts:
                     assert "kept by an MLflow server" in tags.pop(MISSING_TAG)
                     files = {}
@@ -182,8 +195,37 @@ def assert_matches_mlflow(dump: dict[str, Any], home: Path, *, missing_artifacts
                     f.path: b"".join(storage.read(f"{run['id']}/{f.path}")) for f in store.artifacts.files(run["id"])
                 }
                 assert held == files
+            for model in dump["models"]:
+                registered = client.get_model(model["name"])
+                assert (registered.description, registered.tags) == (model["description"], model["tags"])
+                assert registered.aliases == {alias: int(number) for alias, number in model["aliases"].items()}
+                versions = [
+                    {
+                        "version": version.version,
+                        "source": version.source,
+                        "run_id": version.run_id,
+                        "description": version.description,
+                        "tags": version.tags,
+                        "model_id": version.logged_model_id,
+                        "created_at": version.created_at,
+                    }
+                    for version in client.get_model_versions(model["name"])
+                ]
+                expected = [{**v, "model_id": v["model_id"] or _logged_id(v["source"])} for v in model["versions"]]
+                assert sorted(versions, key=lambda v: v["version"]) == sorted(expected, key=lambda v: v["version"])
     finally:
         store.close()
+
+
+def _logged_by(dump: dict[str, Any], path: str) -> str:
+    """The run whose logged model a package path (models/<id>/…) belongs to."""
+    model_id = path.split("/")[1]
+    return str(next(m["run_id"] for m in dump["logged_models"] if m["id"] == model_id))
+
+
+def _logged_id(source: str) -> str | None:
+    # MLflow's database does not say which logged model a version came from; its source does (models:/m-…).
+    return source.removeprefix("models:/") if source.startswith("models:/m-") else None
 
 
 def _source_tag(tags: dict[str, str]) -> dict[str, str]:
@@ -221,6 +263,8 @@ def test_import_from_the_server_then_rerun(mlflow_server: MlflowServer, tmp_path
     assert summary["problems"] == "0", first.output
     points = sum(len(history) for run in dump["runs"] for history in run["metrics"].values())
     assert summary["metric points"] == str(points)
+    assert (summary["logged models"], summary["registered models"], summary["model versions"]) == ("1", "1", "2")
+    assert summary["aliases set"] == "2"
     assert_matches_mlflow(dump, home)
 
     again = invoke("import", "mlflow", "--from", mlflow_server.url, "--home", str(home))
@@ -237,6 +281,10 @@ def test_import_from_the_server_then_rerun(mlflow_server: MlflowServer, tmp_path
         "artifact bytes": "0 B",
         "datasets created": "0",
         "dataset versions created": "0",
+        "logged models": "0",
+        "registered models": "0",
+        "model versions": "0",
+        "aliases set": "0",
         "problems": "0",
     }
 
@@ -248,8 +296,9 @@ def test_import_from_the_database(mlflow_server: MlflowServer, tmp_path: Path) -
     dump = dump_of(mlflow_server.url, tmp_path / "dump")
     first = invoke("import", "mlflow", "--from", mlflow_server.database, "--home", str(home))
     assert first.exit_code == 0, first.output
-    # Whether a run has files is unknown without the server: every run is reported.
-    assert counts(first)["problems"] == str(len(dump["runs"])) and counts(first)["artifact files"] == "0"
+    # Whether a run has files is unknown without the server: every run is reported, and the logged model.
+    problems = len(dump["runs"]) + len(dump["logged_models"])
+    assert counts(first)["problems"] == str(problems) and counts(first)["artifact files"] == "0"
     assert "give --artifacts-from" in first.output
     assert_matches_mlflow(dump, home, missing_artifacts=True)
 

@@ -9,8 +9,8 @@ step), dataset inputs, artifacts (text, binary, nested folders), a nested run, a
 left RUNNING, a deleted experiment, a run in the Default experiment, and a registered model with versions, tags
 and aliases. ``more`` adds points to the RUNNING run and finishes it, logs one new run and one new experiment.
 Both print the ids they made as JSON. ``dump`` prints everything MLflow's client reads back (every experiment,
-run, metric point, dataset input and registered model) as JSON, and downloads each run's artifacts into
-``WORK_FOLDER/<run id>/``.
+run, metric point, dataset input, logged and registered model) as JSON, and downloads each run's artifacts into
+``WORK_FOLDER/<run id>/`` and each logged model's into ``WORK_FOLDER/<model id>/``.
 """
 
 from __future__ import annotations
@@ -168,6 +168,20 @@ def dump(client: MlflowClient, work: Path) -> dict[str, Any]:
                     "inputs": inputs,
                 }
             )
+    logged = []
+    for model in client.search_logged_models([e.experiment_id for e in experiments]):
+        target = work / model.model_id
+        mlflow.artifacts.download_artifacts(artifact_uri=model.artifact_location, dst_path=str(target))
+        logged.append(
+            {
+                "id": model.model_id,
+                "name": model.name,
+                "run_id": model.source_run_id,
+                "status": str(model.status),
+                "params": model.params,
+                "tags": model.tags,
+            }
+        )
     models = [
         {
             "name": model.name,
@@ -195,6 +209,7 @@ def dump(client: MlflowClient, work: Path) -> dict[str, Any]:
             for e in experiments
         ],
         "runs": runs,
+        "logged_models": logged,
         "models": models,
     }
 

@@ -188,6 +188,10 @@ def _print_mlflow_summary(summary: MlflowImportSummary) -> None:
         ("artifact bytes", human_bytes(summary.artifact_bytes)),
         ("datasets created", summary.datasets_created),
         ("dataset versions created", summary.versions_created),
+        ("logged models", summary.logged_models),
+        ("registered models", summary.models),
+        ("model versions", summary.model_versions),
+        ("aliases set", summary.aliases),
         ("problems", len(summary.problems)),
     ]
     for name, count in rows:

@@ -313,6 +313,18 @@ class Sink:
             self.store.artifacts.put_many(conn, run.id, records)
         return outcome
 
+    def add_artifacts(self, run_id: str, artifacts: list[ArtifactData]) -> RunOutcome:
+        """Bring files into a run that exists (a logged model's package): those it lacks are copied, then recorded
+        in one transaction; the outcome counts them and the files that could not be read."""
+        outcome = RunOutcome(RunState.UPDATED)
+        records = self._copy_artifacts(run_id, artifacts, outcome)
+        if records:
+            with self.store.database.write() as conn:
+                self.store.artifacts.put_many(conn, run_id, records)
+        else:
+            outcome.state = RunState.UNCHANGED
+        return outcome
+
     def _new_points(self, run: RunData, stored: StoredRun | None) -> dict[str, SeriesArrays]:
         """The points of each key that the run lacks: all of them for a key it does not hold, none when it holds
         as many as the source (recorded points never change), else the source's points minus its own."""

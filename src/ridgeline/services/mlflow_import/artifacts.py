@@ -32,11 +32,18 @@ def is_http(uri: str) -> bool:
 
 
 class ArtifactAccess:
-    """Reads artifact locations (URIs) for the database and folder sources."""
+    """Reads artifact locations (URIs): ``mlflow-artifacts:`` ones through ``server`` or under ``root``."""
 
-    def __init__(self, artifacts_from: str | None) -> None:
-        self.server = MlflowHttp(artifacts_from) if artifacts_from and is_http(artifacts_from) else None
-        self.root = artifacts_from.rstrip("/") if artifacts_from and self.server is None else None
+    def __init__(self, server: MlflowHttp | None = None, root: str | None = None) -> None:
+        self.server = server
+        self.root = root
+
+    @classmethod
+    def given(cls, artifacts_from: str | None) -> ArtifactAccess:
+        """As ``--artifacts-from`` says: a server URL, or the folder or bucket the server stores into."""
+        if artifacts_from and is_http(artifacts_from):
+            return cls(server=MlflowHttp(artifacts_from))
+        return cls(root=artifacts_from.rstrip("/") if artifacts_from else None)
 
     def files(self, uri: str) -> Artifacts:
         if not uri.startswith(PROXY_SCHEME):

@@ -17,7 +17,19 @@ from sqlalchemy.pool import NullPool
 
 from ridgeline.domain.errors import InvalidArgument, Unavailable
 from ridgeline.services.mlflow_import.artifacts import ArtifactAccess
-from ridgeline.services.mlflow_import.model import Artifacts, DatasetInput, Experiment, RunSummary, history
+from ridgeline.services.mlflow_import.model import (
+    DELETED_STAGE,
+    LOGGED_MODEL_STATUS,
+    PROMPT_TAG,
+    Artifacts,
+    DatasetInput,
+    Experiment,
+    LoggedModelInfo,
+    RegisteredModelInfo,
+    RunSummary,
+    VersionInfo,
+    history,
+)
 from ridgeline.store.metrics import SeriesArrays
 
 _IN_CHUNK = 500
@@ -59,6 +71,36 @@ DATASETS = _table(
 )
 INPUTS = _table("inputs", "input_uuid", "source_type", "source_id", "destination_type", "destination_id")
 INPUT_TAGS = _table("input_tags", "input_uuid", "name", "value")
+LOGGED_MODELS = _table(
+    "logged_models",
+    "model_id",
+    "experiment_id",
+    "name",
+    "artifact_location",
+    "creation_timestamp_ms",
+    "status",
+    "lifecycle_stage",
+    "model_type",
+    "source_run_id",
+)
+LOGGED_MODEL_PARAMS = _table("logged_model_params", "model_id", "param_key", "param_value")
+LOGGED_MODEL_TAGS = _table("logged_model_tags", "model_id", "tag_key", "tag_value")
+MODELS = _table("registered_models", "name", "creation_time", "last_updated_time", "description")
+MODEL_TAGS = _table("registered_model_tags", "name", "key", "value")
+ALIASES = _table("registered_model_aliases", "name", "alias", "version")
+VERSIONS = _table(
+    "model_versions",
+    "name",
+    "version",
+    "creation_time",
+    "description",
+    "user_id",
+    "current_stage",
+    "source",
+    "run_id",
+    "status",
+)
+VERSION_TAGS = _table("model_version_tags", "name", "version", "key", "value")
 _REQUIRED = {"experiments", "experiment_tags", "runs", "params", "tags", "metrics", "latest_metrics"}
 
 
@@ -99,7 +141,12 @@ class DatabaseSource:
         self.access = access
         with self.engine.connect() as conn:
             inspector = inspect(conn)
-            self._has_inputs = {"datasets", "inputs", "input_tags"} <= set(inspector.get_table_names())
+            tables = set(inspector.get_table_names())
+            # Each exists from some MLflow version on (datasets 2.4, logged models 3.0).
+            self._has_inputs = {"datasets", "inputs", "input_tags"} <= tables
+            self._has_logged_models = {"logged_models", "logged_model_params", "logged_model_tags"} <= tables
+            self._has_registry = {"registered_models", "registered_model_tags", "model_versions"} <= tables
+            self._has_aliases = "registered_model_aliases" in tables
             # Databases of MLflow before 2.x lack it.
             self._has_deleted_time = "deleted_time" in {c["name"] for c in inspector.get_columns("runs")}
 
@@ -107,8 +154,8 @@ class DatabaseSource:
         with self.engine.connect() as conn:
             return conn.execute(query).all()
 
-    def _by_run(self, query: Any, ids_column: Any, ids: list[str]) -> Sequence[Any]:
-        """Rows of ``query`` for these runs, in chunks the database accepts."""
+    def _rows_in(self, query: Any, ids_column: Any, ids: list[str]) -> Sequence[Any]:
+        """Rows of ``query`` whose ``ids_column`` is one of ``ids``, asked in chunks the database accepts."""
         found: list[Any] = []
         for start in range(0, len(ids), _IN_CHUNK):
             found += self._rows(query.where(ids_column.in_(ids[start : start + _IN_CHUNK])))
@@ -135,14 +182,14 @@ class DatabaseSource:
         query = select(*(c for c in RUNS.c if c.name != "deleted_time"), deleted_time.label("deleted_time"))
         rows = self._rows(query.where(RUNS.c.experiment_id == int(experiment.id)).order_by(RUNS.c.run_uuid))
         ids = [row.run_uuid for row in rows]
-        params = _grouped(self._by_run(select(PARAMS), PARAMS.c.run_uuid, ids))
-        tags = _grouped(self._by_run(select(TAGS), TAGS.c.run_uuid, ids))
+        params = _grouped(self._rows_in(select(PARAMS), PARAMS.c.run_uuid, ids))
+        tags = _grouped(self._rows_in(select(TAGS), TAGS.c.run_uuid, ids))
         latest: dict[str, dict[str, tuple[int, int]]] = {}
-        for run_id, key, stamp, step in self._by_run(select(LATEST), LATEST.c.run_uuid, ids):
+        for run_id, key, stamp, step in self._rows_in(select(LATEST), LATEST.c.run_uuid, ids):
             latest.setdefault(run_id, {})[key] = (int(step), int(stamp or 0))
         counts: dict[str, dict[str, int]] = {}
         counting = select(METRICS.c.run_uuid, METRICS.c.key, func.count()).group_by(METRICS.c.run_uuid, METRICS.c.key)
-        for run_id, key, count in self._by_run(counting, METRICS.c.run_uuid, ids):
+        for run_id, key, count in self._rows_in(counting, METRICS.c.run_uuid, ids):
             counts.setdefault(run_id, {})[key] = int(count)
         inputs = self._inputs(ids) if self._has_inputs else {}
         for row in rows:
@@ -171,7 +218,7 @@ class DatabaseSource:
             .where(INPUTS.c.source_type == "DATASET", INPUTS.c.destination_type == "RUN")
             .order_by(INPUTS.c.destination_id, DATASETS.c.name, DATASETS.c.digest)
         )
-        rows = self._by_run(query, INPUTS.c.destination_id, ids)
+        rows = self._rows_in(query, INPUTS.c.destination_id, ids)
         tags: dict[str, dict[str, str]] = {}
         uuids = [row.input_uuid for row in rows]
         for start in range(0, len(uuids), _IN_CHUNK):
@@ -203,13 +250,85 @@ class DatabaseSource:
     def artifacts(self, run: RunSummary) -> Artifacts:
         return self.access.files(run.artifact_uri)
 
+    def logged_models(self, experiment: Experiment) -> list[LoggedModelInfo]:
+        if not self._has_logged_models:
+            return []
+        rows = self._rows(
+            select(LOGGED_MODELS)
+            .where(LOGGED_MODELS.c.experiment_id == int(experiment.id), LOGGED_MODELS.c.lifecycle_stage != "deleted")
+            .order_by(LOGGED_MODELS.c.model_id)
+        )
+        ids = [row.model_id for row in rows]
+        params = _grouped(self._rows_in(select(LOGGED_MODEL_PARAMS), LOGGED_MODEL_PARAMS.c.model_id, ids))
+        tags = _grouped(self._rows_in(select(LOGGED_MODEL_TAGS), LOGGED_MODEL_TAGS.c.model_id, ids))
+        return [
+            LoggedModelInfo(
+                id=row.model_id,
+                experiment_id=experiment.id,
+                name=row.name,
+                artifact_uri=row.artifact_location,
+                created=row.creation_timestamp_ms,
+                status=LOGGED_MODEL_STATUS.get(row.status, "PENDING"),
+                model_type=row.model_type or "",
+                run_id=row.source_run_id or None,
+                params=params.get(row.model_id, {}),
+                tags=tags.get(row.model_id, {}),
+            )
+            for row in rows
+        ]
+
+    def model_files(self, model: LoggedModelInfo) -> Artifacts:
+        return self.access.files(model.artifact_uri)
+
+    def registered_models(self) -> list[RegisteredModelInfo]:
+        if not self._has_registry:
+            return []
+        model_tags = _grouped(self._rows(select(MODEL_TAGS)))
+        aliases: dict[str, dict[str, int]] = {}
+        for name, alias, version in self._rows(select(ALIASES)) if self._has_aliases else []:
+            aliases.setdefault(name, {})[alias] = int(version)
+        version_tags: dict[tuple[str, int], dict[str, str]] = {}
+        for name, version, key, value in self._rows(select(VERSION_TAGS)):
+            version_tags.setdefault((name, int(version)), {})[key] = value or ""
+        versions: dict[str, list[VersionInfo]] = {}
+        live = VERSIONS.c.current_stage != DELETED_STAGE
+        for row in self._rows(select(VERSIONS).where(live).order_by(VERSIONS.c.name, VERSIONS.c.version)):
+            versions.setdefault(row.name, []).append(
+                VersionInfo(
+                    version=int(row.version),
+                    created=row.creation_time,
+                    description=row.description or "",
+                    user=row.user_id or "",
+                    stage=row.current_stage or "None",
+                    source=row.source or "",
+                    run_id=row.run_id or None,
+                    status=row.status or "READY",
+                    # MLflow's database keeps a version's logged model in its source (models:/m-…) only.
+                    model_id=None,
+                    tags=version_tags.get((row.name, int(row.version)), {}),
+                )
+            )
+        return [
+            RegisteredModelInfo(
+                name=row.name,
+                description=row.description or "",
+                created=row.creation_time,
+                updated=row.last_updated_time,
+                tags=model_tags.get(row.name, {}),
+                aliases=aliases.get(row.name, {}),
+                versions=versions.get(row.name, []),
+            )
+            for row in self._rows(select(MODELS).order_by(MODELS.c.name))
+            if model_tags.get(row.name, {}).get(PROMPT_TAG) != "true"
+        ]
+
     def close(self) -> None:
         self.engine.dispose()
         self.access.close()
 
 
 def _grouped(rows: Sequence[Any]) -> dict[str, dict[str, str]]:
-    """(run id, key, value) rows as run id → {key: value}."""
+    """(owner, key, value) rows as owner → {key: value}."""
     found: dict[str, dict[str, str]] = {}
     for run_id, key, value in rows:
         found.setdefault(run_id, {})[key] = value or ""

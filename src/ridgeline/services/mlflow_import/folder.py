@@ -3,7 +3,10 @@
 Layout: ``<root>/<experiment id>/meta.yaml`` (``.trash/`` holds deleted experiments) with ``tags/`` and
 ``datasets/<id>/meta.yaml``; ``<experiment>/<run id>/meta.yaml`` with ``params/``, ``tags/`` and ``metrics/``
 (one file per key, a ``/`` in a key being a sub-folder; metric lines are ``timestamp value [step]``),
-``inputs/<id>/meta.yaml`` linking datasets, and ``artifacts/``.
+``inputs/<id>/meta.yaml`` linking datasets, and ``artifacts/``; logged models in
+``<experiment>/models/<model id>/`` (meta.yaml, params/, tags/, artifacts/). The registry (MLflow's registry
+file store, at the same root by default) is ``<root>/models/<name>/`` with meta.yaml (aliases inside), tags/ and
+``version-<n>/`` folders (meta.yaml, tags/).
 """
 
 from __future__ import annotations
@@ -16,11 +19,17 @@ from urllib.parse import unquote, urlparse
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.services.mlflow_import.artifacts import ArtifactAccess
 from ridgeline.services.mlflow_import.model import (
+    DELETED_STAGE,
+    LOGGED_MODEL_STATUS,
+    PROMPT_TAG,
     STATUS_BY_NUMBER,
     Artifacts,
     DatasetInput,
     Experiment,
+    LoggedModelInfo,
+    RegisteredModelInfo,
     RunSummary,
+    VersionInfo,
     history,
     latest,
 )
@@ -171,13 +180,76 @@ class FolderSource:
         return self._metrics(self._run_folders[run.id])
 
     def artifacts(self, run: RunSummary) -> Artifacts:
-        uri = run.artifact_uri
+        return self.access.files(self._readable(run.artifact_uri, self._run_folders[run.id] / "artifacts"))
+
+    def logged_models(self, experiment: Experiment) -> list[LoggedModelInfo]:
+        found = []
+        for folder in sorted((self.folders[experiment.id] / "models").glob("m-*")):
+            meta = _yaml(folder / META) if (folder / META).is_file() else {}
+            if not meta or meta.get("lifecycle_stage") == "deleted":
+                continue
+            found.append(
+                LoggedModelInfo(
+                    id=str(meta.get("model_id", folder.name)),
+                    experiment_id=experiment.id,
+                    name=str(meta.get("name", "")),
+                    artifact_uri=self._readable(str(meta.get("artifact_location") or ""), folder / "artifacts"),
+                    created=meta.get("creation_timestamp"),
+                    status=LOGGED_MODEL_STATUS.get(meta.get("status", 1), "PENDING"),
+                    model_type=str(meta.get("model_type") or ""),
+                    run_id=meta.get("source_run_id") or None,
+                    params=_texts(folder / "params"),
+                    tags=_texts(folder / "tags"),
+                )
+            )
+        return found
+
+    def model_files(self, model: LoggedModelInfo) -> Artifacts:
+        return self.access.files(model.artifact_uri)
+
+    def registered_models(self) -> list[RegisteredModelInfo]:
+        found = []
+        for folder in sorted((self.root / "models").glob(f"*/{META}")):
+            meta, tags = _yaml(folder), _texts(folder.parent / "tags")
+            if tags.get(PROMPT_TAG) == "true":
+                continue
+            versions = [
+                _version(_yaml(path), _texts(path.parent / "tags")) for path in folder.parent.glob(f"version-*/{META}")
+            ]
+            found.append(
+                RegisteredModelInfo(
+                    name=str(meta.get("name", folder.parent.name)),
+                    description=str(meta.get("description") or ""),
+                    created=meta.get("creation_timestamp"),
+                    updated=meta.get("last_updated_timestamp"),
+                    tags=tags,
+                    aliases={str(alias): int(number) for alias, number in (meta.get("aliases") or {}).items()},
+                    versions=sorted((v for v in versions if v.stage != DELETED_STAGE), key=lambda v: v.version),
+                )
+            )
+        return found
+
+    @staticmethod
+    def _readable(uri: str, own: Path) -> str:
+        """``uri``, or the folder's own copy when ``uri`` is a local path that no longer exists: a folder copied
+        from another machine still names the old place."""
         path = _local_path(uri)
-        moved = self._run_folders[run.id] / "artifacts"
-        # A folder copied from another machine still names the old place; its own artifacts/ is the truth then.
-        if path is not None and not path.exists() and moved.is_dir():
-            uri = str(moved)
-        return self.access.files(uri)
+        return str(own) if path is not None and not path.exists() and own.is_dir() else uri
 
     def close(self) -> None:
         self.access.close()
+
+
+def _version(meta: dict[str, Any], tags: dict[str, str]) -> VersionInfo:
+    return VersionInfo(
+        version=int(meta["version"]),
+        created=meta.get("creation_timestamp"),
+        description=str(meta.get("description") or ""),
+        user=str(meta.get("user_id") or ""),
+        stage=str(meta.get("current_stage") or "None"),
+        source=str(meta.get("source") or ""),
+        run_id=meta.get("run_id") or None,
+        status=str(meta.get("status") or "READY"),
+        model_id=meta.get("model_id") or None,
+        tags=tags,
+    )

@@ -1,4 +1,5 @@
-"""``ridgeline import mlflow``: everything an MLflow installation tracked, written through the exchange sink.
+"""``ridgeline import mlflow``: everything an MLflow installation tracked, written through the exchange sink (runs)
+and the registry services (models, registry.py).
 
 Idempotent: a run Ridgeline already holds as the source describes it is skipped after comparing its summary
 (no history or artifact is read for it); a run that changed since (it finished, got new points, tags or files)
@@ -7,13 +8,12 @@ is brought up to date; nothing is duplicated. docs/import-mlflow.md has the mapp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ridgeline.domain import validation as v
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.services.exchange.format import Progress, quiet
-from ridgeline.services.exchange.sink import RunOutcome, RunState, Sink, StoredRun
+from ridgeline.services.exchange.sink import Sink, StoredRun
 from ridgeline.services.mlflow_import.artifacts import ArtifactAccess, is_http
 from ridgeline.services.mlflow_import.database import DatabaseSource
 from ridgeline.services.mlflow_import.folder import FolderSource
@@ -25,40 +25,13 @@ from ridgeline.services.mlflow_import.mapping import (
     unchanged,
 )
 from ridgeline.services.mlflow_import.model import Experiment, MlflowSource, RunSummary
+from ridgeline.services.mlflow_import.registry import RegistryImport
 from ridgeline.services.mlflow_import.server import ServerSource
+from ridgeline.services.mlflow_import.summary import MlflowImportSummary
 from ridgeline.store.artifacts.storage import ArtifactStorage
 from ridgeline.store.metadata import MetadataStore
 
 _DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle")
-
-
-@dataclass
-class MlflowImportSummary:
-    source: str
-    dry_run: bool = False
-    experiments: int = 0
-    projects_created: int = 0
-    runs_new: int = 0
-    runs_updated: int = 0
-    runs_unchanged: int = 0
-    runs_elsewhere: int = 0
-    points: int = 0
-    artifacts_copied: int = 0
-    artifact_bytes: int = 0
-    datasets_created: int = 0
-    versions_created: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    def add(self, run_id: str, outcome: RunOutcome) -> None:
-        self.runs_new += outcome.state is RunState.NEW
-        self.runs_updated += outcome.state is RunState.UPDATED
-        self.runs_unchanged += outcome.state is RunState.UNCHANGED
-        self.points += outcome.points
-        self.artifacts_copied += outcome.artifacts_copied
-        self.artifact_bytes += outcome.artifact_bytes
-        self.datasets_created += outcome.datasets_created
-        self.versions_created += outcome.versions_created
-        self.problems += [f"run {run_id}: artifact {problem}" for problem in outcome.problems]
 
 
 def open_source(uri: str, artifacts_from: str | None = None) -> MlflowSource:
@@ -75,9 +48,9 @@ def open_source(uri: str, artifacts_from: str | None = None) -> MlflowSource:
                 "URI (sqlite:///…, postgresql://…, mysql://…) or an mlruns folder",
                 field="from",
             )
-        return DatabaseSource(uri, ArtifactAccess(artifacts_from))
+        return DatabaseSource(uri, ArtifactAccess.given(artifacts_from))
     folder = Path(uri.removeprefix("file://") if scheme else uri.removeprefix("file:")).expanduser()
-    return FolderSource(folder, ArtifactAccess(artifacts_from))
+    return FolderSource(folder, ArtifactAccess.given(artifacts_from))
 
 
 def import_mlflow(
@@ -89,9 +62,11 @@ def import_mlflow(
     dry_run: bool = False,
     progress: Progress = quiet,
 ) -> MlflowImportSummary:
-    """Import every experiment and run of ``source``; with ``dry_run``, count what would change and write nothing."""
+    """Import every experiment, run, logged and registered model of ``source``; with ``dry_run``, count what would
+    change and write nothing."""
     sink = Sink(store, storage)
     summary = MlflowImportSummary(source=source.label, dry_run=dry_run)
+    registry = RegistryImport(sink, source, summary)
     experiments = source.experiments()
     done = total = 0
     for index, experiment in enumerate(experiments, 1):
@@ -111,6 +86,8 @@ def import_mlflow(
             _import_run(sink, source, project_id, run, stored.get(run.id), summary)
             done += 1
             progress("runs", done, total)
+        registry.logged_models(source.logged_models(experiment), project_id)
+    registry.registered_models()
     return summary
 
 
@@ -159,4 +136,4 @@ def _import_run(
         return
     artifacts = source.artifacts(run)
     outcome = sink.write_run(project_id, run_data(run, source.histories(run)), artifacts.files, artifacts.problems)
-    summary.add(run.id, outcome)
+    summary.add(f"run {run.id}", outcome)

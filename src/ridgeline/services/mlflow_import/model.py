@@ -19,6 +19,19 @@ DEFAULT_EXPERIMENT_ID = "0"
 CONTEXT_TAG = "mlflow.data.context"
 # MLflow's run statuses by the numbers its file store writes (mlflow/protos/service.proto RunStatus).
 STATUS_BY_NUMBER = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
+# A logged model's status as MLflow's database and file store (numbers) and REST API (names) spell it.
+LOGGED_MODEL_STATUS = {
+    1: "PENDING",
+    2: "READY",
+    3: "FAILED",
+    "LOGGED_MODEL_PENDING": "PENDING",
+    "LOGGED_MODEL_READY": "READY",
+    "LOGGED_MODEL_UPLOAD_FAILED": "FAILED",
+}
+# The stage MLflow's database and file store give a deleted version (mlflow/entities/model_registry).
+DELETED_STAGE = "Deleted_Internal"
+# Registered models that are MLflow prompts carry this tag set to "true"; they are not models.
+PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
 def history(points: Iterable[tuple[int, int, float]]) -> SeriesArrays:
@@ -81,6 +94,49 @@ class RunSummary:
     point_counts: dict[str, int] | None = None
 
 
+@dataclass(frozen=True)
+class LoggedModelInfo:
+    """An MLflow 3 logged model: a model package, normally saved by a run, whose files are at ``artifact_uri``."""
+
+    id: str
+    experiment_id: str
+    name: str
+    artifact_uri: str
+    created: int | None
+    # PENDING, READY or FAILED.
+    status: str
+    model_type: str
+    run_id: str | None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: int
+    created: int | None
+    description: str
+    user: str
+    stage: str
+    source: str
+    run_id: str | None
+    # READY, PENDING_REGISTRATION or FAILED_REGISTRATION.
+    status: str
+    model_id: str | None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegisteredModelInfo:
+    name: str
+    description: str
+    created: int | None
+    updated: int | None
+    tags: dict[str, str]
+    aliases: dict[str, int]
+    versions: list[VersionInfo]
+
+
 @dataclass
 class Artifacts:
     """A run's files, or the reasons some could not be listed."""
@@ -108,5 +164,15 @@ class MlflowSource(Protocol):
         ...
 
     def artifacts(self, run: RunSummary) -> Artifacts: ...
+
+    def logged_models(self, experiment: Experiment) -> list[LoggedModelInfo]:
+        """The experiment's logged models that are not deleted."""
+        ...
+
+    def model_files(self, model: LoggedModelInfo) -> Artifacts: ...
+
+    def registered_models(self) -> list[RegisteredModelInfo]:
+        """Every registered model with its versions (prompts left out)."""
+        ...
 
     def close(self) -> None: ...

@@ -7,14 +7,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ridgeline.services.mlflow_import.artifacts import run_files
+from ridgeline.services.mlflow_import.artifacts import ArtifactAccess, run_files
 from ridgeline.services.mlflow_import.http import MlflowHttp
-from ridgeline.services.mlflow_import.model import Artifacts, DatasetInput, Experiment, RunSummary, history
+from ridgeline.services.mlflow_import.model import (
+    LOGGED_MODEL_STATUS,
+    PROMPT_TAG,
+    Artifacts,
+    DatasetInput,
+    Experiment,
+    LoggedModelInfo,
+    RegisteredModelInfo,
+    RunSummary,
+    VersionInfo,
+    history,
+)
 from ridgeline.store.metrics import SeriesArrays
 
 API = "/api/2.0/mlflow"
 _PAGE = 1000
 _HISTORY_PAGE = 25_000
+_LOGGED_MODELS_PAGE = 100
+_VERSIONS_PAGE = 10_000
 
 
 def pairs(items: list[dict[str, Any]] | None) -> dict[str, str]:
@@ -35,6 +48,7 @@ class ServerSource:
     def __init__(self, url: str) -> None:
         self.http = MlflowHttp(url)
         self.label = self.http.url
+        self.access = ArtifactAccess(server=self.http)
         # Fails early, with one clear line, when nothing or something else answers there.
         self.http.call("POST", f"{API}/experiments/search", body={"max_results": 1})
 
@@ -100,6 +114,66 @@ class ServerSource:
 
     def artifacts(self, run: RunSummary) -> Artifacts:
         return run_files(self.http, run.id)
+
+    def logged_models(self, experiment: Experiment) -> list[LoggedModelInfo]:
+        request = {"experiment_ids": [experiment.id], "max_results": _LOGGED_MODELS_PAGE}
+        found = []
+        for item in self.pages("POST", f"{API}/logged-models/search", request, "models"):
+            info = item["info"]
+            found.append(
+                LoggedModelInfo(
+                    id=info["model_id"],
+                    experiment_id=str(info["experiment_id"]),
+                    name=info.get("name", ""),
+                    artifact_uri=info.get("artifact_uri", ""),
+                    created=_int(info.get("creation_timestamp_ms")),
+                    status=LOGGED_MODEL_STATUS.get(info.get("status", ""), "PENDING"),
+                    model_type=info.get("model_type", ""),
+                    run_id=info.get("source_run_id") or None,
+                    params=pairs(item.get("data", {}).get("params")),
+                    tags=pairs(info.get("tags")),
+                )
+            )
+        return found
+
+    def model_files(self, model: LoggedModelInfo) -> Artifacts:
+        return self.access.files(model.artifact_uri)
+
+    def registered_models(self) -> list[RegisteredModelInfo]:
+        versions: dict[str, list[VersionInfo]] = {}
+        request = {"max_results": _VERSIONS_PAGE}
+        for item in self.pages("GET", f"{API}/model-versions/search", request, "model_versions"):
+            versions.setdefault(item["name"], []).append(
+                VersionInfo(
+                    version=int(item["version"]),
+                    created=_int(item.get("creation_timestamp")),
+                    description=item.get("description", ""),
+                    user=item.get("user_id", ""),
+                    stage=item.get("current_stage", "None"),
+                    source=item.get("source", ""),
+                    run_id=item.get("run_id") or None,
+                    status=item.get("status", "READY"),
+                    model_id=item.get("model_id") or None,
+                    tags=pairs(item.get("tags")),
+                )
+            )
+        models = []
+        for item in self.pages("GET", f"{API}/registered-models/search", {"max_results": _PAGE}, "registered_models"):
+            tags = pairs(item.get("tags"))
+            if tags.get(PROMPT_TAG) == "true":
+                continue
+            models.append(
+                RegisteredModelInfo(
+                    name=item["name"],
+                    description=item.get("description", ""),
+                    created=_int(item.get("creation_timestamp")),
+                    updated=_int(item.get("last_updated_timestamp")),
+                    tags=tags,
+                    aliases={alias["alias"]: int(alias["version"]) for alias in item.get("aliases", [])},
+                    versions=sorted(versions.get(item["name"], []), key=lambda version: version.version),
+                )
+            )
+        return models
 
     def close(self) -> None:
         self.http.close()
