@@ -69,11 +69,11 @@ def test_models_versions_aliases_and_tags(server: str, mlflow_client: MlflowClie
     assert _code(missing_alias) == "INVALID_PARAMETER_VALUE"
 
     # Ridgeline's side: the same registry, with the metrics copied from the run and every alias move kept.
-    registry = ridgeline.Client(tracking_uri=server)
-    assert registry is not None
-    with httpx.Client(base_url=server) as http:
-        body = http.get(f"{API}/model-versions/get", params={"name": "churn", "version": "2"}).json()
-    assert body["model_version"]["aliases"] == ["champion"]
+    with ridgeline.Client(tracking_uri=server) as registry:
+        assert registry.get_model("churn").aliases == {"champion": 2}
+        assert registry.get_model_version("churn", 1).metrics == {"acc": 0.91}
+        moves = [(event.alias, event.from_version, event.to_version) for event in registry.alias_history("churn")]
+    assert moves == [("champion", None, 1), ("champion", 1, 2), ("challenger", None, 1), ("challenger", 1, None)]
 
 
 def test_versions_numbered_per_model_and_deleted(mlflow_client: MlflowClient) -> None:

@@ -17,13 +17,14 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ridgeline.domain.entities import RunRecord
-from ridgeline.domain.errors import NotFound
+from ridgeline.domain.errors import InvalidArgument, NotFound
 from ridgeline.server.artifact_streams import check_raw_artifact_path, download_response, receive_upload
-from ridgeline.server.deps import Artifacts, Tracking
+from ridgeline.server.deps import Artifacts, LoggedModels, Tracking
 from ridgeline.server.mlflow.errors import MlflowRoute
 from ridgeline.server.mlflow.messages import Msg, run_artifact_uri
 from ridgeline.server.responses import JSON
 from ridgeline.services.artifacts import ArtifactService
+from ridgeline.services.logged_models import LoggedModelService
 from ridgeline.services.tracking import TrackingService
 from ridgeline.store.artifacts.paths import check_path, check_prefix
 
@@ -46,13 +47,13 @@ class Location:
     path: str
 
 
-def resolve(tracking: TrackingService, path: str) -> Location:
+def resolve(tracking: TrackingService, logged_models: LoggedModelService, path: str) -> Location:
     """The run and path in it that an MLflow artifact path names; NotFound when it names none (an unknown run,
     or a run of another experiment than the path says), InvalidArgument for an unsafe path."""
     parts = check_path(path).split("/")
     experiment_id = parts[0]
     if len(parts) >= 4 and parts[1] == "models" and parts[3] == "artifacts":
-        return _resolve_logged_model(tracking, experiment_id, parts[2], "/".join(parts[4:]))
+        return _resolve_logged_model(tracking, logged_models, experiment_id, parts[2], "/".join(parts[4:]))
     if len(parts) >= 3 and parts[2] == "artifacts":
         run = tracking.get_run(parts[1])
         if run.project_id != experiment_id:
@@ -65,9 +66,18 @@ def resolve(tracking: TrackingService, path: str) -> Location:
     )
 
 
-def _resolve_logged_model(tracking: TrackingService, experiment_id: str, model_id: str, path: str) -> Location:
+def _resolve_logged_model(
+    tracking: TrackingService, logged_models: LoggedModelService, experiment_id: str, model_id: str, path: str
+) -> Location:
     """A logged model's files: the artifacts of the run that logged it, under ``models/<model_id>/``."""
-    raise NotFound(f"logged model {model_id!r} has no artifacts here yet", field="path")
+    try:
+        model = logged_models.get(model_id)
+    except InvalidArgument:
+        raise NotFound(f"no logged model {model_id!r}", field="path") from None
+    if model.project_id != experiment_id:
+        raise NotFound(f"logged model {model_id} is not in experiment {experiment_id}", field="path")
+    folder = f"{model.artifact_path}/{path}" if path else model.artifact_path
+    return Location(tracking.get_run(model.run_id), folder)
 
 
 def _children(artifacts: ArtifactService, location: Location) -> list[tuple[str, bool, int | None]]:
@@ -90,27 +100,31 @@ def _file_info(path: str, is_dir: bool, size: int | None) -> dict[str, Any]:
 
 
 @proxy_router.put("/{path:path}")
-async def upload(path: str, request: Request, tracking: Tracking, artifacts: Artifacts) -> Response:
+async def upload(
+    path: str, request: Request, tracking: Tracking, artifacts: Artifacts, logged_models: LoggedModels
+) -> Response:
     """Store the body as the file at ``path``, streamed (MLflow's client sends one PUT per file)."""
     check_raw_artifact_path(request)
-    location = await run_in_threadpool(resolve, tracking, path)
+    location = await run_in_threadpool(resolve, tracking, logged_models, path)
     record = await receive_upload(request, artifacts, location.run.id, location.path)
     return Response(status_code=400) if record is None else JSON({})
 
 
 @proxy_router.get("/{path:path}")
-def download(path: str, request: Request, tracking: Tracking, artifacts: Artifacts) -> Response:
+def download(
+    path: str, request: Request, tracking: Tracking, artifacts: Artifacts, logged_models: LoggedModels
+) -> Response:
     """The file's bytes, streamed; a folder or a missing file is RESOURCE_DOES_NOT_EXIST (the client probes)."""
     check_raw_artifact_path(request)
-    location = resolve(tracking, path)
+    location = resolve(tracking, logged_models, path)
     return download_response(request, artifacts, location.run.id, location.path)
 
 
 @proxy_router.delete("/{path:path}")
-def delete(path: str, request: Request, tracking: Tracking, artifacts: Artifacts) -> JSON:
+def delete(path: str, request: Request, tracking: Tracking, artifacts: Artifacts, logged_models: LoggedModels) -> JSON:
     """Delete the file at ``path``, or every file under the folder at ``path`` (the run's root included)."""
     check_raw_artifact_path(request)
-    location = resolve(tracking, path.removesuffix("/"))
+    location = resolve(tracking, logged_models, path.removesuffix("/"))
     inside = f"{location.path}/" if location.path else ""
     files = [
         item
@@ -125,12 +139,12 @@ def delete(path: str, request: Request, tracking: Tracking, artifacts: Artifacts
 
 
 @proxy_router.get("")
-def list_folder(msg: Msg, tracking: Tracking, artifacts: Artifacts) -> JSON:
+def list_folder(msg: Msg, tracking: Tracking, artifacts: Artifacts, logged_models: LoggedModels) -> JSON:
     """The folder's direct children, named relative to it; a missing folder (or run) lists nothing, as
     MLflow's server answers."""
     path = (msg.text("path") or "").removesuffix("/")
     try:
-        location = resolve(tracking, path) if path else None
+        location = resolve(tracking, logged_models, path) if path else None
     except NotFound:
         location = None
     if location is None:

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 
 from ridgeline.domain.entities import Project, RunInput, RunRecord
 from ridgeline.domain.errors import InvalidArgument
+from ridgeline.domain.registry import LoggedModel
 from ridgeline.server.mlflow.inputs import dataset_input_json
 
 RUN_NAME_TAG = "mlflow.runName"
@@ -154,8 +155,9 @@ def run_info_json(run: RunRecord) -> dict[str, Any]:
     return info
 
 
-def run_json(run: RunRecord, inputs: Sequence[RunInput] = ()) -> dict[str, Any]:
-    """The run in MLflow's shape, with ``inputs``: its dataset inputs (DatasetService.inputs_of_runs)."""
+def run_json(run: RunRecord, inputs: Sequence[RunInput] = (), outputs: Sequence[LoggedModel] = ()) -> dict[str, Any]:
+    """The run in MLflow's shape, with ``inputs``: its dataset inputs (DatasetService.inputs_of_runs), and
+    ``outputs``: the models it logged (LoggedModelService.of_runs)."""
     tags = dict(run.tags)
     # Runs logged by the Ridgeline SDK have no mlflow.runName tag; MLflow's client and UI read the name there.
     tags.setdefault(RUN_NAME_TAG, run.name)
@@ -169,5 +171,5 @@ def run_json(run: RunRecord, inputs: Sequence[RunInput] = ()) -> dict[str, Any]:
         "info": run_info_json(run),
         "data": {"metrics": metrics, "params": _pairs(run.params), "tags": _pairs(tags)},
         "inputs": {"dataset_inputs": [dataset_input_json(item) for item in inputs]} if inputs else {},
-        "outputs": {},
+        "outputs": {"model_outputs": [{"model_id": model.id, "step": 0} for model in outputs]} if outputs else {},
     }

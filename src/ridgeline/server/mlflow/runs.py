@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter
 
-from ridgeline.domain.errors import InvalidArgument
+from ridgeline.domain.errors import InvalidArgument, NotFound
 from ridgeline.domain.ids import new_id, now_ms
-from ridgeline.server.deps import Datasets, Tracking, Who
+from ridgeline.server.deps import Datasets, LoggedModels, Tracking, Who
 from ridgeline.server.mlflow.errors import MlflowRoute
 from ridgeline.server.mlflow.experiments import project_for
 from ridgeline.server.mlflow.filters import RUN_ATTRIBUTES, translate, translate_order_by
@@ -43,7 +44,7 @@ def _apply(
 ) -> None:
     """Check and log MLflow-shaped items as one Ridgeline batch; any bad item refuses the whole request."""
     series: dict[str, dict[str, list[Any]]] = {}
-    for index, metric in enumerate(metrics or []):
+    for index, metric in enumerate(_without_model_copies(tracking, run_id, metrics or [])):
         key = metric.get("key")
         if not isinstance(key, str):
             raise InvalidArgument(f"metrics[{index}].key must be a string", field=f"metrics[{index}].key")
@@ -66,6 +67,41 @@ def _apply(
     if outcome.conflicts:
         first = outcome.conflicts[0]
         raise InvalidArgument(f"Changing param values is not allowed. {first['message']}", field=first["field"])
+
+
+def _point(key: Any, step: Any, timestamp: Any, value: Any) -> tuple[Any, ...] | None:
+    """A metric point as a comparable tuple (NaN equal to NaN), or None when it is malformed."""
+    try:
+        number = float(value)
+        return (key, int(step or 0), int(timestamp or 0), "nan" if math.isnan(number) else number)
+    except (TypeError, ValueError):
+        return None
+
+
+def _without_model_copies(
+    tracking: TrackingService, run_id: str, metrics: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """MLflow 3's ``log_model`` sends the run's points of the current step again with ``model_id`` set, to link
+    them to the new model. They are already in the run's history; appending them would double it, so a point
+    with a ``model_id`` that the run already holds is dropped (as MLflow's own store deduplicates it)."""
+    linked = {(m["key"], m.get("step")) for m in metrics if m.get("model_id") and isinstance(m.get("key"), str)}
+    if not linked:
+        return metrics
+    held: set[tuple[Any, ...] | None] = set()
+    for key, step in linked:
+        try:
+            at = _integer(step, "step")
+            history = tracking.metric_history(run_id, key, min_step=at, max_step=at)
+        except (NotFound, InvalidArgument):
+            continue
+        for point in zip(history.steps, history.timestamps, history.values, strict=True):
+            held.add(_point(key, *point))
+    return [
+        metric
+        for metric in metrics
+        if not metric.get("model_id")
+        or _point(metric.get("key"), metric.get("step"), metric.get("timestamp"), metric.get("value")) not in held
+    ]
 
 
 def _integer(value: Any, field: str) -> int:
@@ -101,9 +137,10 @@ def create_run(msg: Msg, tracking: Tracking) -> JSON:
 
 
 @router.get("/get")
-def get_run(msg: Msg, tracking: Tracking, datasets: Datasets) -> JSON:
+def get_run(msg: Msg, tracking: Tracking, datasets: Datasets, logged_models: LoggedModels) -> JSON:
     run = tracking.get_run(_run_id(msg))
-    return JSON({"run": run_json(run, datasets.inputs_of_runs([run.id])[run.id])})
+    outputs = logged_models.of_runs([run.id])[run.id]
+    return JSON({"run": run_json(run, datasets.inputs_of_runs([run.id])[run.id], outputs)})
 
 
 @router.post("/update")
@@ -204,7 +241,7 @@ def log_inputs(msg: Msg, datasets: Datasets, who: Who) -> JSON:
 
 
 @router.post("/search")
-def search_runs(msg: Msg, tracking: Tracking, datasets: Datasets) -> JSON:
+def search_runs(msg: Msg, tracking: Tracking, datasets: Datasets, logged_models: LoggedModels) -> JSON:
     view = (msg.text("run_view_type") or "ACTIVE_ONLY").upper()
     if view not in _VIEWS:
         raise InvalidArgument(
@@ -226,8 +263,9 @@ def search_runs(msg: Msg, tracking: Tracking, datasets: Datasets) -> JSON:
         cursor=msg.text("page_token") or None,
         deleted=_VIEWS[view],
     )
-    inputs = datasets.inputs_of_runs([run.id for run in page.runs])
-    body: dict[str, Any] = {"runs": [run_json(run, inputs[run.id]) for run in page.runs]}
+    run_ids = [run.id for run in page.runs]
+    inputs, outputs = datasets.inputs_of_runs(run_ids), logged_models.of_runs(run_ids)
+    body: dict[str, Any] = {"runs": [run_json(run, inputs[run.id], outputs[run.id]) for run in page.runs]}
     if page.next_cursor:
         body["next_page_token"] = page.next_cursor
     return JSON(body)
