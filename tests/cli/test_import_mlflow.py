@@ -112,124 +112,117 @@ def _point(step: int, stamp: int, value: float) -> tuple[int, int, str]:
 
 
 def assert_matches_mlflow(dump: dict[str, Any], home: Path, *, missing_artifacts: bool = False) -> None:
-    """Every experiment, run, point, input and artifact MLflow's client read (``dump``) is in ``home`` as it is
-    in MLflow. With ``missing_artifacts``, every run is marked as missing its artifacts instead of holding them."""
+    """Every experiment, run, point, input, artifact, logged and registered model MLflow's client read (``dump``)
+    is in ``home`` as it is in MLflow. With ``missing_artifacts``, every run is marked as missing its artifacts
+    instead of holding them."""
     store = MetadataStore(sqlite_uri(home))
-    storage = open_storage(str(home / "artifacts"))
     try:
         with ridgeline.Client(tracking_uri=str(home)) as client:
-            projects = {}
-            for experiment in dump["experiments"]:
-                project = store.projects.find_by_name(experiment["name"], stats=False)
-                assert project is not None, experiment["name"]
-                tags = store.projects.tags([project.id])[project.id]
-                assert tags == {**experiment["tags"], EXPERIMENT_TAG: experiment["id"], **_source_tag(tags)}
-                assert project.deleted == experiment["deleted"]
-                assert project.description == experiment["tags"].get("mlflow.note.content", "")
-                projects[experiment["id"]] = project.id
-            packages = {}
-            for logged in dump["logged_models"]:
-                held_model = store.logged_models.get(logged["id"])
-                assert (held_model.name, held_model.run_id, held_model.status.value) == (
-                    logged["name"],
-                    logged["run_id"],
-                    logged["status"],
-                )
-                assert (held_model.params, held_model.tags) == (logged["params"], logged["tags"])
-                # Ridgeline keeps a logged model's package in its run, under models/<id>/.
-                package = _downloaded(dump["folder"] / logged["id"] / "artifacts")
-                packages.update({f"models/{logged['id']}/{path}": data for path, data in package.items()})
+            projects = {experiment["id"]: _project_matches(store, experiment) for experiment in dump["experiments"]}
+            packages = _logged_models_match(store, dump)
             for run in dump["runs"]:
-                record = client.get_run(run["id"])
-                tags = dict(record.tags)
-                files = _downloaded(dump["folder"] / run["id"])
-                files |= {path: data for path, data in packages.items() if _logged_by(dump, path) == run["id"]}
-                if missing_artifacts:
-                    assert "kept by an MLflow server" in tags.pop(MISSING_TAG)
-                    files = {}
-                assert record.project_id == projects[run["experiment_id"]]
-                assert (record.name, record.status.value, record.start_time, record.end_time, record.user) == (
-                    run["name"],
-                    run["status"],
-                    run["start_time"],
-                    run["end_time"],
-                    run["user"],
-                )
-                assert record.deleted == run["deleted"]
-                assert record.parent_run_id == run["tags"].get("mlflow.parentRunId")
-                assert record.notes == run["tags"].get("mlflow.note.content", "")
-                assert record.params == run["params"]
-                assert tags == run["tags"]
-                assert sorted(store.metrics.keys(run["id"])) == sorted(run["metrics"])
-                for key, points in run["metrics"].items():
-                    history = client.get_metric_history(run["id"], key)
-                    assert sorted(
-                        _point(*p) for p in zip(history.steps, history.timestamps, history.values, strict=True)
-                    ) == sorted(_point(*p) for p in points)
-                inputs = [
-                    (
-                        i.version.dataset_name,
-                        i.version.digest,
-                        i.version.source,
-                        i.context,
-                        i.version.profile,
-                        i.version.schema,
-                    )
-                    for i in store.datasets.inputs_of(run["id"])
-                ]
-                assert sorted(inputs, key=repr) == sorted(
-                    (
-                        (
-                            i["name"],
-                            i["digest"],
-                            i["source"],
-                            i["context"],
-                            json.loads(i["profile"]),
-                            json.loads(i["schema"])["mlflow_colspec"],
-                        )
-                        for i in run["inputs"]
-                    ),
-                    key=repr,
-                )
-                held = {
-                    f.path: b"".join(storage.read(f"{run['id']}/{f.path}")) for f in store.artifacts.files(run["id"])
-                }
-                assert held == files
+                files = _downloaded(dump["folder"] / run["id"]) | packages.get(run["id"], {})
+                _run_matches(store, client, home, run, projects[run["experiment_id"]], files, missing_artifacts)
             for model in dump["models"]:
-                registered = client.get_model(model["name"])
-                assert (registered.description, registered.tags) == (model["description"], model["tags"])
-                assert registered.aliases == {alias: int(number) for alias, number in model["aliases"].items()}
-                versions = [
-                    {
-                        "version": version.version,
-                        "source": version.source,
-                        "run_id": version.run_id,
-                        "description": version.description,
-                        "tags": version.tags,
-                        "model_id": version.logged_model_id,
-                        "created_at": version.created_at,
-                    }
-                    for version in client.get_model_versions(model["name"])
-                ]
-                expected = [{**v, "model_id": v["model_id"] or _logged_id(v["source"])} for v in model["versions"]]
-                assert sorted(versions, key=lambda v: v["version"]) == sorted(expected, key=lambda v: v["version"])
+                _registered_model_matches(client, model)
     finally:
         store.close()
 
 
-def _logged_by(dump: dict[str, Any], path: str) -> str:
-    """The run whose logged model a package path (models/<id>/…) belongs to."""
-    model_id = path.split("/")[1]
-    return str(next(m["run_id"] for m in dump["logged_models"] if m["id"] == model_id))
+def _project_matches(store: MetadataStore, experiment: dict[str, Any]) -> str:
+    project = store.projects.find_by_name(experiment["name"], stats=False)
+    assert project is not None, experiment["name"]
+    tags = store.projects.tags([project.id])[project.id]
+    assert tags.pop(EXPERIMENT_TAG) == experiment["id"]
+    assert tags.pop("ridgeline.import.mlflow_source")
+    assert tags == experiment["tags"]
+    assert project.deleted == experiment["deleted"]
+    assert project.description == experiment["tags"].get("mlflow.note.content", "")
+    return project.id
 
 
-def _logged_id(source: str) -> str | None:
+def _logged_models_match(store: MetadataStore, dump: dict[str, Any]) -> dict[str, dict[str, bytes]]:
+    """Check the logged models; their packages as run id → {path in the run: bytes} (Ridgeline keeps a logged
+    model's files in its run, under models/<id>/)."""
+    packages: dict[str, dict[str, bytes]] = {}
+    for logged in dump["logged_models"]:
+        held = store.logged_models.get(logged["id"])
+        assert (held.name, held.run_id, held.status.value) == (logged["name"], logged["run_id"], logged["status"])
+        assert (held.params, held.tags) == (logged["params"], logged["tags"])
+        files = _downloaded(dump["folder"] / logged["id"] / "artifacts")
+        packages.setdefault(held.run_id, {}).update({f"models/{held.id}/{k}": v for k, v in files.items()})
+    return packages
+
+
+def _run_matches(
+    store: MetadataStore,
+    client: ridgeline.Client,
+    home: Path,
+    run: dict[str, Any],
+    project_id: str,
+    files: dict[str, bytes],
+    missing_artifacts: bool,
+) -> None:
+    record = client.get_run(run["id"])
+    tags = dict(record.tags)
+    if missing_artifacts:
+        assert "kept by an MLflow server" in tags.pop(MISSING_TAG)
+        files = {}
+    assert (record.project_id, record.name, record.status.value, record.user) == (
+        project_id,
+        run["name"],
+        run["status"],
+        run["user"],
+    )
+    assert (record.start_time, record.end_time, record.deleted) == (run["start_time"], run["end_time"], run["deleted"])
+    assert record.parent_run_id == run["tags"].get("mlflow.parentRunId")
+    assert record.notes == run["tags"].get("mlflow.note.content", "")
+    assert (record.params, tags) == (run["params"], run["tags"])
+    assert sorted(store.metrics.keys(run["id"])) == sorted(run["metrics"])
+    for key, points in run["metrics"].items():
+        history = client.get_metric_history(run["id"], key)
+        held = sorted(_point(*point) for point in zip(history.steps, history.timestamps, history.values, strict=True))
+        assert held == sorted(_point(*point) for point in points)
+    inputs = [
+        {
+            "name": i.version.dataset_name,
+            "digest": i.version.digest,
+            "source": i.version.source,
+            "context": i.context,
+            "profile": i.version.profile,
+            "schema": i.version.schema,
+        }
+        for i in store.datasets.inputs_of(run["id"])
+    ]
+    expected = [
+        {**i, "profile": json.loads(i["profile"]), "schema": json.loads(i["schema"])["mlflow_colspec"]}
+        for i in run["inputs"]
+    ]
+    assert sorted(inputs, key=repr) == sorted(expected, key=repr)
+    storage = open_storage(str(home / "artifacts"))
+    held_files = {f.path: b"".join(storage.read(f"{run['id']}/{f.path}")) for f in store.artifacts.files(run["id"])}
+    assert held_files == files
+
+
+def _registered_model_matches(client: ridgeline.Client, model: dict[str, Any]) -> None:
+    registered = client.get_model(model["name"])
+    assert (registered.description, registered.tags) == (model["description"], model["tags"])
+    assert registered.aliases == {alias: int(number) for alias, number in model["aliases"].items()}
+    versions = [
+        {
+            "version": version.version,
+            "source": version.source,
+            "run_id": version.run_id,
+            "description": version.description,
+            "tags": version.tags,
+            "model_id": version.logged_model_id,
+            "created_at": version.created_at,
+        }
+        for version in client.get_model_versions(model["name"])
+    ]
     # MLflow's database does not say which logged model a version came from; its source does (models:/m-…).
-    return source.removeprefix("models:/") if source.startswith("models:/m-") else None
-
-
-def _source_tag(tags: dict[str, str]) -> dict[str, str]:
-    return {"ridgeline.import.mlflow_source": tags["ridgeline.import.mlflow_source"]}
+    expected = [{**v, "model_id": v["model_id"] or v["source"].removeprefix("models:/")} for v in model["versions"]]
+    assert sorted(versions, key=repr) == sorted(expected, key=repr)
 
 
 def _downloaded(folder: Path) -> dict[str, bytes]:

@@ -11,16 +11,16 @@ from typing import Any
 
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.services.exchange.format import Progress, chunks, pyarrow, quiet, read_lines, read_manifest
-from ridgeline.services.exchange.sink import (
+from ridgeline.services.exchange.records import (
     ArtifactData,
     InputData,
     ProjectData,
     RunData,
     RunOutcome,
     RunState,
-    Sink,
     VersionData,
 )
+from ridgeline.services.exchange.sink import Sink
 from ridgeline.store.artifacts.storage import ArtifactStorage
 from ridgeline.store.metadata import MetadataStore
 from ridgeline.store.metrics import FLOAT64, INT64, SeriesArrays

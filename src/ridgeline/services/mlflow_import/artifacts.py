@@ -16,7 +16,7 @@ from urllib.parse import quote, urlparse
 
 from ridgeline.domain.errors import NotFound
 from ridgeline.services.exchange.format import chunks
-from ridgeline.services.exchange.sink import ArtifactData
+from ridgeline.services.exchange.records import ArtifactData
 from ridgeline.services.mlflow_import.http import MlflowHttp
 from ridgeline.services.mlflow_import.model import Artifacts
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from ridgeline.domain import validation as v
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.services.exchange.format import Progress, quiet
-from ridgeline.services.exchange.sink import Sink, StoredRun
+from ridgeline.services.exchange.records import StoredRun
+from ridgeline.services.exchange.sink import Sink
 from ridgeline.services.mlflow_import.artifacts import ArtifactAccess, is_http
 from ridgeline.services.mlflow_import.database import DatabaseSource
 from ridgeline.services.mlflow_import.folder import FolderSource
@@ -38,7 +39,9 @@ def open_source(uri: str, artifacts_from: str | None = None) -> MlflowSource:
     """The source ``uri`` names: a tracking server URL, a database URI or an mlruns folder."""
     if is_http(uri):
         if artifacts_from is not None:
-            raise InvalidArgument("--artifacts-from is for a database or folder source; a server serves its own")
+            raise InvalidArgument(
+                "--artifacts-from is for a database or folder source; a server serves its own", field="artifacts-from"
+            )
         return ServerSource(uri)
     scheme = uri.partition("://")[0].partition("+")[0].lower() if "://" in uri else ""
     if scheme and scheme != "file":
@@ -78,7 +81,7 @@ def import_mlflow(
             summary.problems.append(f"experiment {experiment.id}: {exc.message}; skipped")
             continue
         summary.experiments += 1
-        project_id = _project(sink, experiment, name, source.label, dry_run, summary)
+        project_id = _project(sink, experiment, name, source.label, summary)
         runs = list(source.runs(experiment))
         total += len(runs)
         stored = sink.stored_runs([run.id for run in runs])
@@ -91,9 +94,7 @@ def import_mlflow(
     return summary
 
 
-def _project(
-    sink: Sink, experiment: Experiment, name: str, label: str, dry_run: bool, summary: MlflowImportSummary
-) -> str | None:
+def _project(sink: Sink, experiment: Experiment, name: str, label: str, summary: MlflowImportSummary) -> str | None:
     """The id of the experiment's project: the one of that name, else the one an earlier import of this
     experiment from this source made (the experiment was renamed since), else a new one (None in a dry run)."""
     data = project_data(experiment, name, label)
@@ -104,8 +105,8 @@ def _project(
         project = next((p for p in earlier if tags[p.id].get(SOURCE_TAG) == label), None)
     if project is None:
         summary.projects_created += 1
-        return None if dry_run else sink.create_project(data)
-    if not dry_run:
+        return None if summary.dry_run else sink.create_project(data)
+    if not summary.dry_run:
         sink.update_project(project, data)
     return project.id
 

@@ -12,14 +12,14 @@ import json
 from typing import Any
 
 from ridgeline.domain.entities import RunStatus
-from ridgeline.services.exchange.sink import (
-    MISSING_ARTIFACTS_TAG,
+from ridgeline.services.exchange.records import (
     InputData,
     ProjectData,
     RunData,
     StoredRun,
     VersionData,
 )
+from ridgeline.services.exchange.sink import MISSING_ARTIFACTS_TAG
 from ridgeline.services.mlflow_import.model import CONTEXT_TAG, DatasetInput, Experiment, RunSummary
 from ridgeline.store.metrics import SeriesArrays
 

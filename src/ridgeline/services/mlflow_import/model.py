@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ridgeline.services.exchange.sink import ArtifactData
+from ridgeline.services.exchange.records import ArtifactData
 from ridgeline.store.metrics import FLOAT64, INT64, SeriesArrays
 
 DEFAULT_EXPERIMENT_ID = "0"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ridgeline.services.exchange.sink import RunOutcome, RunState
+from ridgeline.services.exchange.records import RunOutcome, RunState
 
 
 @dataclass
