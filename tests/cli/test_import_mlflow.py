@@ -1,23 +1,16 @@
 """``ridgeline import mlflow`` against real MLflow: a tracking server started here (SQLite backend, proxied
-artifacts), that server's database, and an mlruns folder, all filled by MLflow's own client
-(tests/support/mlflow_workload.py, in its own process). What was imported is compared field by field with what
-MLflow's client reads back, through ``ridgeline.Client`` and the store, artifacts byte by byte; reruns bring
-only what is new; bad sources are refused with one line and leave nothing behind."""
+artifacts), that server's database, and an mlruns folder, all filled by MLflow's own client in its own process
+(tests/support/mlflow_workload.py, run by tests/support/mlflow_source.py). What was imported is compared field by
+field with what MLflow's client reads back, through ``ridgeline.Client`` and the store, artifacts byte by byte;
+reruns bring only what is new; bad sources are refused with one line and leave nothing behind."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -26,12 +19,13 @@ from ridgeline.cli.main import app
 from ridgeline.config import sqlite_uri
 from ridgeline.store.artifacts.storage import open_storage
 from ridgeline.store.metadata import MetadataStore
+from support.mlflow_source import MlflowServer, running_mlflow_server, workload
+from support.postgres import PostgresCluster
 from support.servers import free_port
 
 pytest.importorskip("mlflow")
 pytest.importorskip("sklearn")
 
-WORKLOAD = Path(__file__).parents[1] / "support" / "mlflow_workload.py"
 EXPERIMENT_TAG = "ridgeline.import.mlflow_experiment_id"
 MISSING_TAG = "ridgeline.import.missing_artifacts"
 
@@ -40,63 +34,11 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(app, list(args), env={"COLUMNS": "250"})
 
 
-def workload(uri: str, phase: str, folder: Path) -> Any:
-    """Run a phase of the workload with MLflow's client in its own process; its JSON output."""
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore", str(WORKLOAD), uri, phase, str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-        cwd=folder,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-@dataclass
-class MlflowServer:
-    url: str
-    database: str
-    artifacts: Path
-    folder: Path
-
-
 @pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    folder = tmp_path_factory.mktemp("mlflow-server")
-    database, artifacts, port = f"sqlite:///{folder / 'mlflow.db'}", folder / "artifacts", free_port()
-    command = [str(Path(sys.executable).parent / "mlflow"), "server", "--backend-store-uri", database]
-    command += ["--artifacts-destination", str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    with (folder / "server.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while not _healthy(url):
-            assert process.poll() is None, (folder / "server.log").read_text()[-4000:]
-            assert time.monotonic() < deadline, "the MLflow server did not start in 120 s"
-            time.sleep(0.5)
-        workload(url, "base", folder / "base")
-        yield MlflowServer(url, database, artifacts, folder)
-    finally:
-        # The server runs its workers in its own process group: stop them all.
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
+    with running_mlflow_server(tmp_path_factory.mktemp("mlflow-server")) as server:
+        workload(server.url, "base", server.folder / "base")
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -111,18 +53,25 @@ def _point(step: int, stamp: int, value: float) -> tuple[int, int, str]:
     return (int(step), int(stamp), repr(float(value)))
 
 
-def assert_matches_mlflow(dump: dict[str, Any], home: Path, *, missing_artifacts: bool = False) -> None:
+def in_home(home: Path) -> tuple[str, Path]:
+    """The metadata database and artifact folder of a data folder."""
+    return sqlite_uri(home), home / "artifacts"
+
+
+def assert_matches_mlflow(
+    dump: dict[str, Any], metadata: str, artifacts: Path, *, missing_artifacts: bool = False
+) -> None:
     """Every experiment, run, point, input, artifact, logged and registered model MLflow's client read (``dump``)
-    is in ``home`` as it is in MLflow. With ``missing_artifacts``, every run is marked as missing its artifacts
-    instead of holding them."""
-    store = MetadataStore(sqlite_uri(home))
+    is in Ridgeline (``metadata``, ``artifacts``) as it is in MLflow. With ``missing_artifacts``, every run is
+    marked as missing its artifacts instead of holding them."""
+    store = MetadataStore(metadata)
     try:
-        with ridgeline.Client(tracking_uri=str(home)) as client:
+        with ridgeline.Client(tracking_uri=metadata) as client:
             projects = {experiment["id"]: _project_matches(store, experiment) for experiment in dump["experiments"]}
             packages = _logged_models_match(store, dump)
             for run in dump["runs"]:
                 files = _downloaded(dump["folder"] / run["id"]) | packages.get(run["id"], {})
-                _run_matches(store, client, home, run, projects[run["experiment_id"]], files, missing_artifacts)
+                _run_matches(store, client, artifacts, run, projects[run["experiment_id"]], files, missing_artifacts)
             for model in dump["models"]:
                 _registered_model_matches(client, model)
     finally:
@@ -157,7 +106,7 @@ def _logged_models_match(store: MetadataStore, dump: dict[str, Any]) -> dict[str
 def _run_matches(
     store: MetadataStore,
     client: ridgeline.Client,
-    home: Path,
+    artifacts: Path,
     run: dict[str, Any],
     project_id: str,
     files: dict[str, bytes],
@@ -199,7 +148,7 @@ def _run_matches(
         for i in run["inputs"]
     ]
     assert sorted(inputs, key=repr) == sorted(expected, key=repr)
-    storage = open_storage(str(home / "artifacts"))
+    storage = open_storage(str(artifacts))
     held_files = {f.path: b"".join(storage.read(f"{run['id']}/{f.path}")) for f in store.artifacts.files(run["id"])}
     assert held_files == files
 
@@ -258,7 +207,7 @@ def test_import_from_the_server_then_rerun(mlflow_server: MlflowServer, tmp_path
     assert summary["metric points"] == str(points)
     assert (summary["logged models"], summary["registered models"], summary["model versions"]) == ("1", "1", "2")
     assert summary["aliases set"] == "2"
-    assert_matches_mlflow(dump, home)
+    assert_matches_mlflow(dump, *in_home(home))
 
     again = invoke("import", "mlflow", "--from", mlflow_server.url, "--home", str(home))
     assert again.exit_code == 0, again.output
@@ -293,7 +242,7 @@ def test_import_from_the_database(mlflow_server: MlflowServer, tmp_path: Path) -
     problems = len(dump["runs"]) + len(dump["logged_models"])
     assert counts(first)["problems"] == str(problems) and counts(first)["artifact files"] == "0"
     assert "give --artifacts-from" in first.output
-    assert_matches_mlflow(dump, home, missing_artifacts=True)
+    assert_matches_mlflow(dump, *in_home(home), missing_artifacts=True)
 
     fetched = invoke(
         "import", "mlflow", "--from", mlflow_server.database, "--artifacts-from", mlflow_server.url, "--home", str(home)
@@ -301,7 +250,7 @@ def test_import_from_the_database(mlflow_server: MlflowServer, tmp_path: Path) -
     assert fetched.exit_code == 0, fetched.output
     assert counts(fetched)["runs updated"] == str(len(dump["runs"])) and counts(fetched)["problems"] == "0"
     assert counts(fetched)["metric points"] == "0"
-    assert_matches_mlflow(dump, home)
+    assert_matches_mlflow(dump, *in_home(home))
 
     # The folder the server was given as --artifacts-destination serves as well as the server.
     direct = invoke(
@@ -315,7 +264,7 @@ def test_import_from_the_database(mlflow_server: MlflowServer, tmp_path: Path) -
         str(other),
     )
     assert direct.exit_code == 0, direct.output
-    assert_matches_mlflow(dump, other)
+    assert_matches_mlflow(dump, *in_home(other))
 
 
 def test_import_from_an_mlruns_folder(mlruns: Path, tmp_path: Path) -> None:
@@ -325,8 +274,20 @@ def test_import_from_an_mlruns_folder(mlruns: Path, tmp_path: Path) -> None:
     assert first.exit_code == 0, first.output
     assert counts(first)["problems"] == "0", first.output
     assert counts(first)["runs new"] == str(len(dump["runs"]))
-    assert_matches_mlflow(dump, home)
+    assert_matches_mlflow(dump, *in_home(home))
     again = invoke("import", "mlflow", "--from", f"file://{mlruns}", "--home", str(home))
+    assert counts(again)["runs unchanged"] == str(len(dump["runs"])), again.output
+
+
+def test_import_into_postgresql(mlruns: Path, tmp_path: Path, postgres_cluster: PostgresCluster) -> None:
+    database, artifacts = postgres_cluster.create_database(), tmp_path / "artifacts"
+    target = ["--backend-uri", database, "--artifacts-uri", str(artifacts)]
+    dump = dump_of(f"file://{mlruns}", tmp_path / "dump")
+    first = invoke("import", "mlflow", "--from", str(mlruns), *target)
+    assert first.exit_code == 0, first.output
+    assert counts(first)["problems"] == "0", first.output
+    assert_matches_mlflow(dump, database, artifacts)
+    again = invoke("import", "mlflow", "--from", str(mlruns), *target)
     assert counts(again)["runs unchanged"] == str(len(dump["runs"])), again.output
 
 
@@ -397,7 +358,7 @@ def test_a_rerun_brings_only_what_is_new(mlflow_server: MlflowServer, tmp_path: 
     summary = counts(rerun)
     assert (summary["projects created"], summary["runs new"], summary["runs updated"]) == ("1", "2", "1")
     assert (summary["metric points"], summary["artifact files"], summary["problems"]) == ("4", "1", "0")
-    assert_matches_mlflow(dump_of(mlflow_server.url, tmp_path / "dump"), home)
+    assert_matches_mlflow(dump_of(mlflow_server.url, tmp_path / "dump"), *in_home(home))
     with ridgeline.Client(tracking_uri=str(home)) as client:
         live = client.get_run(made["live"])
         assert live.status.value == "FINISHED" and live.tags["outcome"] == "done"
