@@ -1,7 +1,7 @@
 """MLflow's proxied artifact API against a real server: files logged with the official client (a 300 kB random
-binary, UTF-8 text, nested folders) list and download byte-identical through MLflow's client, the native API and
-ridgeline.artifacts.download; files logged by the Ridgeline SDK reach MLflow's client; unsafe paths, missing
-files, runs of another experiment and files over the size limit are refused with MLflow's error codes."""
+binary, UTF-8 text, nested folders) list and download byte-identical through MLflow's client, ridgeline.Client, the
+native API and ridgeline.artifacts.download; files logged by the Ridgeline SDK reach MLflow's client; unsafe paths,
+missing files, runs of another experiment and files over the size limit are refused with MLflow's error codes."""
 
 from __future__ import annotations
 
@@ -91,10 +91,16 @@ def test_files_round_trip_through_every_client(
     assert mlflow.artifacts.load_text(f"runs:/{run_id}/tree/sub/notes.txt") == TEXT
     assert mlflow.artifacts.load_dict(f"runs:/{run_id}/config/params.json") == {"lr": 0.1, "layers": [64, 32]}
 
-    # The same files through Ridgeline's native API and SDK.
+    # The same files through Ridgeline's SDK and native API.
+    with ridgeline.Client(tracking_uri=server) as client:
+        listed = client.list_artifacts(run_id)
+        in_tree = client.list_artifacts(run_id, "tree")
+    assert [item.path for item in listed] == sorted(expected)
+    assert {item.path: (item.size, item.sha256) for item in listed} == {
+        name: (len(content), hashlib.sha256(content).hexdigest()) for name, content in downloaded.items()
+    }
+    assert [item.path for item in in_tree] == ["tree/blob.bin", "tree/empty.txt", "tree/sub/notes.txt"]
     with httpx.Client(base_url=f"{server}/api/v1", timeout=30) as native:
-        listed = native.get(f"/runs/{run_id}/artifacts").json()["files"]
-        assert {item["path"] for item in listed} == set(expected)
         assert native.get(f"/runs/{run_id}/artifacts/tree/blob.bin").content == expected["tree/blob.bin"]
     folder = ridgeline.artifacts.download(f"runs:/{run_id}/tree", tmp_path / "sdk", tracking_uri=server)
     assert _files(folder) == {
@@ -189,6 +195,8 @@ def test_unsafe_paths_are_refused_and_nothing_is_written(
         mlflow_client.log_artifact(run_id, __file__, artifact_path="../escape")  # the client refuses it too
 
     assert mlflow_client.list_artifacts(run_id) == []
+    with ridgeline.Client(tracking_uri=server) as client:
+        assert client.list_artifacts(run_id) == []
     everywhere = [home.parent, tmp_path]
     assert [path for folder in everywhere for path in folder.rglob("*evil*")] == []
 
@@ -221,8 +229,10 @@ def test_missing_foreign_and_deleted(server: str, mlflow_client: MlflowClient, s
             "tree/blob.bin",
             "tree/empty.txt",
         ]
-        assert http.delete(f"/{first}/{run_id}/artifacts/").json() == {}
-        assert mlflow_client.list_artifacts(run_id) == []
+        with ridgeline.Client(tracking_uri=server) as client:
+            assert [item.path for item in client.list_artifacts(run_id)] == ["tree/blob.bin", "tree/empty.txt"]
+            assert http.delete(f"/{first}/{run_id}/artifacts/").json() == {}
+            assert mlflow_client.list_artifacts(run_id) == client.list_artifacts(run_id) == []
 
         mlflow_client.delete_run(run_id)
         deleted = http.put(f"/{first}/{run_id}/artifacts/late.txt", content=b"late")
@@ -260,6 +270,7 @@ def test_uploads_past_the_request_body_limit_stream(server: str, mlflow_client: 
     run_id = mlflow_client.create_run(mlflow_client.create_experiment("big")).info.run_id
     mlflow_client.log_artifact(run_id, str(big))
     assert _listing(mlflow_client, run_id) == [("big.bin", False, MAX_REQUEST_BYTES + 1)]
-    with httpx.Client(base_url=f"{server}/api/v1", timeout=30) as native:
-        [stored] = native.get(f"/runs/{run_id}/artifacts").json()["files"]
-    assert stored["sha256"] == hashlib.sha256(big.read_bytes()).hexdigest()
+    with ridgeline.Client(tracking_uri=server) as client:
+        [stored] = client.list_artifacts(run_id)
+    assert (stored.path, stored.size) == ("big.bin", MAX_REQUEST_BYTES + 1)
+    assert stored.sha256 == hashlib.sha256(big.read_bytes()).hexdigest()

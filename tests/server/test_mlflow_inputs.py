@@ -1,6 +1,6 @@
 """MLflow dataset inputs (runs/log-inputs) against a real server: datasets logged with the official client read
 back identically through MLflow's client (runs/get, runs/search) and show up as Ridgeline dataset versions
-(native API, run page); datasets logged with the Ridgeline SDK read back as MLflow dataset inputs."""
+(ridgeline.Client, native API, run page); datasets logged with the Ridgeline SDK read back as MLflow dataset inputs."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from mlflow.data.http_dataset_source import HTTPDatasetSource  # noqa: E402
 from mlflow.types import Schema  # noqa: E402
 
 LOG_INPUTS = "/api/2.0/mlflow/runs/log-inputs"
+# What MLflow says of a dataset beyond its name and digest (kept verbatim in the version's profile).
+MLFLOW_STRINGS = ("source_type", "source", "schema", "profile")
 pytestmark = [
     # MLflow 3.17's pandas digest calls DataFrame.all(0) positionally, which pandas 3 warns about.
     pytest.mark.filterwarnings("ignore:Starting with pandas version 4.0 all arguments"),
@@ -32,7 +34,7 @@ def _frame() -> Any:
 
 
 def _dataset_fields(dataset: Any) -> dict[str, Any]:
-    return {key: getattr(dataset, key) for key in ("name", "digest", "source_type", "source", "schema", "profile")}
+    return {key: getattr(dataset, key) for key in ("name", "digest", *MLFLOW_STRINGS)}
 
 
 def _inputs(run: Any) -> dict[str, tuple[dict[str, Any], dict[str, str]]]:
@@ -71,14 +73,18 @@ def test_pandas_datasets_read_back_identically(server: str, mlflow_client: Mlflo
     with mlflow.start_run():
         mlflow.log_input(train, context="validation")
 
+    with ridgeline.Client(tracking_uri=server) as client:
+        by_name = {item.version.dataset_name: item for item in client.get_run_inputs(active.info.run_id)}
+    assert {name: item.context for name, item in by_name.items()} == {"train-data": "training", "holdout": ""}
+    for name, expected in (("train-data", expected_train), ("holdout", expected_holdout)):
+        version = by_name[name].version
+        assert version.digest == expected["digest"]
+        assert version.profile == {"mlflow_dataset": {key: expected[key] for key in MLFLOW_STRINGS if expected[key]}}
+    version = by_name["train-data"].version
+    assert (version.kind, version.rows, version.source, version.run_count) == ("dataframe", 3, source, 2)
+    assert [column["name"] for column in version.schema] == ["a", "b", "c"]
+
     with httpx.Client(base_url=f"{server}/api/v1", timeout=30) as http:
-        lineage = http.get(f"/runs/{active.info.run_id}/lineage").json()
-        by_name = {item["version"]["dataset"]: item for item in lineage["inputs"]}
-        assert {name: item["context"] for name, item in by_name.items()} == {"train-data": "training", "holdout": ""}
-        version = by_name["train-data"]["version"]
-        assert version["digest"] == train.digest and version["kind"] == "dataframe" and version["rows"] == 3
-        assert [column["name"] for column in version["schema"]] == ["a", "b", "c"]
-        assert version["source"] == source
         versions = http.get("/datasets/by-name", params={"name": "train-data"}).json()["versions"]
         assert [(item["digest"], item["run_count"]) for item in versions] == [(train.digest, 2)]
         page = http.get(f"{server}/runs/{active.info.run_id}", params={"tab": "lineage"})
@@ -149,3 +155,8 @@ def test_bad_log_inputs_bodies_are_refused_whole(server: str, mlflow_client: Mlf
         assert refused.status_code == 400 and refused.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     [kept] = mlflow_client.get_run(run_id).inputs.dataset_inputs
     assert kept.dataset.digest == "abcd1234" and kept.dataset.schema is None and kept.dataset.profile is None
+    with ridgeline.Client(tracking_uri=server) as client:
+        [recorded] = client.get_run_inputs(run_id)
+    assert (recorded.context, recorded.version.dataset_name, recorded.version.digest) == ("training", "d", "abcd1234")
+    assert recorded.version.profile == {"mlflow_dataset": {"source_type": "local", "source": '{"uri": "/x"}'}}
+    assert (recorded.version.source, recorded.version.kind, recorded.version.schema) == ("/x", "files", [])

@@ -5,7 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
-from ridgeline.domain.entities import ArtifactFile, DatasetVersion, LogBatch, MetricHistory, Project, RunPage, RunRecord
+from ridgeline.domain.entities import (
+    ArtifactFile,
+    DatasetVersion,
+    LogBatch,
+    MetricHistory,
+    Project,
+    RunInput,
+    RunPage,
+    RunRecord,
+)
 from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 
 
@@ -93,7 +102,9 @@ class TrackingBackend(RegistryBackend, Protocol):
         """Store a file (streamed, constant memory) or bytes as the run's artifact ``path``."""
         ...
 
-    def list_artifacts(self, run_id: str, prefix: str) -> list[ArtifactFile]: ...
+    def list_artifacts(self, run_id: str, prefix: str) -> list[ArtifactFile]:
+        """The run's files whose path starts with ``prefix`` (empty: all), by path."""
+        ...
 
     def download_artifact(self, run_id: str, path: str, destination: Path) -> None:
         """Write the artifact to ``destination`` (streamed; the sha256 checked before it appears there)."""
@@ -102,6 +113,10 @@ class TrackingBackend(RegistryBackend, Protocol):
     def log_dataset_input(self, run_id: str, name: str, context: str, version: dict[str, Any]) -> DatasetVersion:
         """Record that the run used this content of dataset ``name`` (``version``: client/datasets.py's
         description as JSON); the same content is always the same version."""
+        ...
+
+    def run_inputs(self, run_id: str) -> list[RunInput]:
+        """The run's dataset inputs in the order recorded, each version with its profile."""
         ...
 
     def mark_dataset_ready(self, name: str, version: str | None, ready: bool) -> DatasetVersion:

@@ -17,6 +17,7 @@ from ridgeline.domain.entities import (
     LogBatch,
     MetricHistory,
     Project,
+    RunInput,
     RunPage,
     RunRecord,
 )
@@ -207,6 +208,16 @@ class HttpBackend:
     def mark_dataset_ready(self, name: str, version: str | None, ready: bool) -> DatasetVersion:
         body = {"name": name, "version": version, "ready": ready}
         return version_from_json(self._call("POST", "/datasets/ready", json=body))
+
+    def run_inputs(self, run_id: str) -> list[RunInput]:
+        inputs = self._call("GET", f"/runs/{run_id}/lineage")["inputs"]
+        # The lineage leaves profiles out (they can be large); each version is fetched whole, once, for them.
+        versions: dict[str, DatasetVersion] = {}
+        for item in inputs:
+            version_id = item["version"]["id"]
+            if version_id not in versions:
+                versions[version_id] = version_from_json(self._call("GET", f"/dataset-versions/{version_id}"))
+        return [RunInput(run_id, item["context"], versions[item["version"]["id"]]) for item in inputs]
 
     def create_model(self, name: str, description: str, tags: dict[str, str] | None) -> RegisteredModel:
         body = {"name": name, "description": description, "tags": tags}

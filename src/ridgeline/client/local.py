@@ -20,6 +20,7 @@ from ridgeline.domain.entities import (
     LogBatch,
     MetricHistory,
     Project,
+    RunInput,
     RunPage,
     RunRecord,
 )
@@ -157,6 +158,11 @@ class LocalBackend:
 
     def log_dataset_input(self, run_id: str, name: str, context: str, version: dict[str, Any]) -> DatasetVersion:
         return self._datasets.log_input(run_id, name, context, version, current_user())
+
+    def run_inputs(self, run_id: str) -> list[RunInput]:
+        # inputs_of_runs lists nothing for an unknown run; NotFound must come from here, as from the server.
+        self.service.get_run(run_id)
+        return self._datasets.inputs_of_runs([run_id])[run_id]
 
     def mark_dataset_ready(self, name: str, version: str | None, ready: bool) -> DatasetVersion:
         found = self._datasets.resolve_version(name, version)

@@ -1,4 +1,5 @@
-"""``ridgeline.Client``: reading runs back, and the model registry, from a server or the local data folder."""
+"""``ridgeline.Client``: reading runs back (with their artifact listings and dataset inputs), and the model registry,
+from a server or the local data folder."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ from types import TracebackType
 
 from ridgeline.client.resolve import backend_for
 from ridgeline.config import Settings
-from ridgeline.domain.entities import MetricHistory, Project, RunPage, RunRecord
+from ridgeline.domain import validation as v
+from ridgeline.domain.entities import ArtifactFile, MetricHistory, Project, RunInput, RunPage, RunRecord
 from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel, check_version
+from ridgeline.store.artifacts.paths import check_path
 
 
 class Client:
-    """Read access to projects, runs and metric histories; the model registry, read and written.
+    """Read access to projects, runs, metric histories, artifact listings and dataset inputs; the model registry,
+    read and written.
 
     ``tracking_uri``: argument > ``RIDGELINE_TRACKING_URI`` > the local data folder.
     """
@@ -46,6 +50,19 @@ class Client:
     ) -> MetricHistory:
         """Every point of a metric (or of a step range); with ``points``, a shape-keeping downsampled view."""
         return self._backend.metric_history(run_id, key, min_step, max_step, points)
+
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactFile]:
+        """Every file of the run under the folder ``path`` (recursively; empty: all of them), by path.
+
+        Paths are relative to the run's root, as logged; a missing folder, or a file's own path, lists nothing.
+        """
+        # The backends match a plain prefix; the separator keeps folder "a" from matching "ab.txt".
+        prefix = f"{check_path(path.removesuffix('/'), 'path')}/" if path else ""
+        return self._backend.list_artifacts(v.check_id(run_id, "run_id"), prefix)
+
+    def get_run_inputs(self, run_id: str) -> list[RunInput]:
+        """The dataset versions the run used (profiles included), each with its context, in the order recorded."""
+        return self._backend.run_inputs(v.check_id(run_id, "run_id"))
 
     def get_project(self, name: str) -> Project:
         return self._backend.get_project(name)
