@@ -74,9 +74,8 @@ class Sink:
             )
         return project_id
 
-    def update_project(self, project: Project, data: ProjectData) -> bool:
-        """Make the project's description, deletion and tags those of ``data`` (its name and other tags stay);
-        True when something changed."""
+    def update_project(self, project: Project, data: ProjectData) -> None:
+        """Make the project's description, deletion and tags those of ``data`` (its name and other tags stay)."""
         changes: dict[str, Any] = {}
         if project.description != data.description:
             changes["description"] = data.description
@@ -85,10 +84,9 @@ class Sink:
         if changes:
             self.store.projects.update(project.id, **changes)
         held = self.store.projects.tags([project.id])[project.id]
-        fresh = {key: value for key, value in data.tags.items() if held.get(key) != value}
-        for key, value in fresh.items():
-            self.store.projects.set_tag(project.id, key, value)
-        return bool(changes or fresh)
+        for key, value in data.tags.items():
+            if held.get(key) != value:
+                self.store.projects.set_tag(project.id, key, value)
 
     def _project_exists(self, project_id: str) -> bool:
         try:
