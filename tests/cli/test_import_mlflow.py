@@ -6,7 +6,6 @@ reruns bring only what is new; bad sources are refused with one line and leave n
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ pytest.importorskip("sklearn")
 
 EXPERIMENT_TAG = "ridgeline.import.mlflow_experiment_id"
 MISSING_TAG = "ridgeline.import.missing_artifacts"
+ORIGINAL = "mlflow_dataset"
 
 
 def invoke(*args: str) -> Result:
@@ -132,21 +132,17 @@ def _run_matches(
         history = client.get_metric_history(run["id"], key)
         held = sorted(_point(*point) for point in zip(history.steps, history.timestamps, history.values, strict=True))
         assert held == sorted(_point(*point) for point in points)
+    # MLflow's descriptive strings are kept verbatim (an empty schema or profile is left out).
     inputs = [
         {
             "name": i.version.dataset_name,
             "digest": i.version.digest,
-            "source": i.version.source,
             "context": i.context,
-            "profile": i.version.profile,
-            "schema": i.version.schema,
+            **i.version.profile[ORIGINAL],
         }
-        for i in store.datasets.inputs_of(run["id"])
+        for i in client.get_run_inputs(run["id"])
     ]
-    expected = [
-        {**i, "profile": json.loads(i["profile"]), "schema": json.loads(i["schema"])["mlflow_colspec"]}
-        for i in run["inputs"]
-    ]
+    expected = [{key: value for key, value in i.items() if value or key == "context"} for i in run["inputs"]]
     assert sorted(inputs, key=repr) == sorted(expected, key=repr)
     storage = open_storage(str(artifacts))
     held_files = {f.path: b"".join(storage.read(f"{run['id']}/{f.path}")) for f in store.artifacts.files(run["id"])}

@@ -145,6 +145,7 @@ def dump(client: MlflowClient, work: Path) -> dict[str, Any]:
                 {
                     "name": item.dataset.name,
                     "digest": item.dataset.digest,
+                    "source_type": item.dataset.source_type,
                     "source": item.dataset.source,
                     "schema": item.dataset.schema,
                     "profile": item.dataset.profile,

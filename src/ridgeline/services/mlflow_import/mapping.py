@@ -3,13 +3,10 @@
 An experiment becomes the project of the same name, which remembers the experiment's id and source in two tags;
 a run keeps its id, name, status (SCHEDULED becomes RUNNING), times, user, params and tags, its parent comes from
 the ``mlflow.parentRunId`` tag and its notes from ``mlflow.note.content``; a deleted run is soft-deleted. A
-dataset input becomes a dataset version named and digested as in MLflow.
+dataset input becomes a dataset version as services/mlflow_datasets.py maps it.
 """
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from ridgeline.domain.entities import RunStatus
 from ridgeline.services.exchange.records import (
@@ -20,7 +17,8 @@ from ridgeline.services.exchange.records import (
     VersionData,
 )
 from ridgeline.services.exchange.sink import MISSING_ARTIFACTS_TAG
-from ridgeline.services.mlflow_import.model import CONTEXT_TAG, DatasetInput, Experiment, RunSummary
+from ridgeline.services.mlflow_datasets import CONTEXT_TAG, version_of
+from ridgeline.services.mlflow_import.model import DatasetInput, Experiment, RunSummary
 from ridgeline.store.metrics import SeriesArrays
 
 EXPERIMENT_ID_TAG = "ridgeline.import.mlflow_experiment_id"
@@ -67,38 +65,9 @@ def run_data(run: RunSummary, metrics: dict[str, SeriesArrays]) -> RunData:
 
 
 def _input(item: DatasetInput, when: int, user: str) -> InputData:
-    schema = _json(item.schema)
-    profile = _json(item.profile)
-    if isinstance(schema, dict) and isinstance(schema.get("mlflow_colspec"), list):
-        kind, columns = "dataframe", [c for c in schema["mlflow_colspec"] if isinstance(c, dict)]
-    elif isinstance(schema, dict):
-        kind, columns = ("arrays" if "mlflow_tensorspec" in schema else "files"), [schema]
-    else:
-        kind, columns = "files", []
-    rows = profile.get("num_rows") if isinstance(profile, dict) else None
-    version = VersionData(
-        dataset_name=item.name,
-        dataset_created_at=when,
-        digest=item.digest,
-        kind=kind,
-        rows=rows if isinstance(rows, int) and not isinstance(rows, bool) else None,
-        size_bytes=None,
-        schema=columns,
-        profile=profile if isinstance(profile, dict) else None,
-        source=item.source,
-        created_at=when,
-        created_by=user,
-    )
-    return InputData(version, item.tags.get(CONTEXT_TAG, ""), when)
-
-
-def _json(text: str | None) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
+    version = version_of(item.digest, item.source_type, item.source, item.schema, item.profile)
+    data = VersionData(dataset_name=item.name, dataset_created_at=when, created_at=when, created_by=user, **version)
+    return InputData(data, item.tags.get(CONTEXT_TAG, ""), when)
 
 
 def unchanged(run: RunSummary, stored: StoredRun) -> bool:

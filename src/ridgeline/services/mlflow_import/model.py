@@ -15,7 +15,6 @@ import numpy as np
 from ridgeline.services.exchange.records import ArtifactData
 from ridgeline.store.metrics import FLOAT64, INT64, SeriesArrays
 
-CONTEXT_TAG = "mlflow.data.context"
 # MLflow's run statuses by the numbers its file store writes (mlflow/protos/service.proto RunStatus).
 STATUS_BY_NUMBER = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 # A logged model's status as MLflow's database and file store (numbers) and REST API (names) spell it.
