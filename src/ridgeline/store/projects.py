@@ -13,7 +13,8 @@ from ridgeline.domain.filters import ascii_lower
 from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.store.database import Database
 from ridgeline.store.schema import project_tags, projects, runs
-from ridgeline.store.sql import text_order, upsert
+from ridgeline.store.sql import text_order
+from ridgeline.store.tags import TagTable
 
 DEFAULT_WORKSPACE_ID = "0" * 32
 
@@ -35,6 +36,7 @@ def _project(row: Row[Any], run_count: int = 0, last_activity: int | None = None
 class ProjectStore:
     def __init__(self, database: Database) -> None:
         self.db = database
+        self.tag_table = TagTable(database, project_tags, "project_id")
 
     def create(
         self,
@@ -128,35 +130,19 @@ class ProjectStore:
 
     def set_tag(self, project_id: str, key: str, value: str) -> None:
         self.get(project_id, stats=False)
-        stmt = upsert(self.db, project_tags).values(project_id=project_id, key=key, value=value)
         with self.db.write() as conn:
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[project_tags.c.project_id, project_tags.c.key], set_={"value": stmt.excluded.value}
-                )
-            )
+            self.tag_table.set(conn, project_id, {key: value})
 
     def delete_tag(self, project_id: str, key: str) -> None:
         self.get(project_id, stats=False)
         with self.db.write() as conn:
-            result = conn.execute(
-                project_tags.delete().where(project_tags.c.project_id == project_id, project_tags.c.key == key)
-            )
-        if result.rowcount == 0:
+            deleted = self.tag_table.delete(conn, project_id, key)
+        if not deleted:
             raise NotFound(f"project {project_id!r} has no tag {key!r}", field="key")
 
     def tags(self, project_ids: list[str]) -> dict[str, dict[str, str]]:
         """The tags of each project (every id present, an empty dict for a project without tags)."""
-        found: dict[str, dict[str, str]] = {project_id: {} for project_id in project_ids}
-        if not project_ids:
-            return found
-        query = select(project_tags.c.project_id, project_tags.c.key, project_tags.c.value).where(
-            project_tags.c.project_id.in_(project_ids)
-        )
-        with self.db.read() as conn:
-            for project_id, key, value in conn.execute(query).all():
-                found[project_id][key] = value
-        return found
+        return self.tag_table.read(project_ids)
 
     # import -------------------------------------------------------------------------------------------------------
 
@@ -165,11 +151,7 @@ class ProjectStore:
         try:
             with self.db.write() as conn:
                 conn.execute(projects.insert().values(workspace_id=DEFAULT_WORKSPACE_ID, **values))
-                if tags:
-                    conn.execute(
-                        project_tags.insert(),
-                        [{"project_id": values["id"], "key": key, "value": value} for key, value in tags.items()],
-                    )
+                self.tag_table.set(conn, values["id"], tags)
         except IntegrityError as exc:
             raise AlreadyExists(
                 f"a project named {values['name']!r} or with id {values['id']} exists", field="name"
