@@ -1,10 +1,7 @@
 """MLflow dataset inputs ↔ Ridgeline dataset versions and run inputs.
 
-An MLflow dataset (``name``, ``digest``, ``source_type``, ``source``, ``schema``, ``profile``; the last three
-are JSON text) becomes a version of the Ridgeline dataset of that name: the digest is kept as the version's
-digest, MLflow's four descriptive strings are kept verbatim inside the version's profile (under
-:data:`ORIGINAL`), so they read back exactly as logged, and the columns, row count and a readable source are
-derived from them for Ridgeline's pages. The input tag ``mlflow.data.context`` is the input's context.
+log-inputs requests are checked here and mapped by services/mlflow_datasets.py (the one mapping the importer
+uses too): the version keeps MLflow's strings verbatim and derives columns, rows and a readable source.
 
 Versions logged by the Ridgeline SDK read back as MLflow datasets too: their source becomes a ``{"uri": …}``
 (``{"url": …}`` for HTTP) source, their columns an ``mlflow_colspec`` schema where every dtype has an MLflow
@@ -16,14 +13,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ridgeline.domain import validation as v
 from ridgeline.domain.entities import DatasetVersion, RunInput
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.services.datasets import InputSpec
+from ridgeline.services.mlflow_datasets import CONTEXT_TAG, ORIGINAL, version_of
 
-CONTEXT_TAG = "mlflow.data.context"
-# Key of the version's profile that holds MLflow's own strings (Ridgeline's profile keys never clash with it).
-ORIGINAL = "mlflow_dataset"
 _REQUIRED = ("name", "digest", "source_type", "source")
 _OPTIONAL = ("schema", "profile")
 # numpy/pandas dtype → MLflow's column type (mlflow.types.DataType), for SDK-logged versions.
@@ -67,42 +61,10 @@ def input_spec(dataset: Any, tags: dict[str, str], where: str) -> InputSpec:
             f"{where}.tags: only the {CONTEXT_TAG} tag of a dataset input is kept; got {', '.join(sorted(tags))}",
             field=f"{where}.tags",
         )
-    schema, profile = _json_object(fields.get("schema")), _json_object(fields.get("profile"))
-    colspec = schema.get("mlflow_colspec")
-    rows = profile.get("num_rows")
-    version = {
-        "digest": fields["digest"],
-        "kind": "dataframe" if colspec is not None else "arrays" if "mlflow_tensorspec" in schema else "files",
-        "rows": rows if isinstance(rows, int) and not isinstance(rows, bool) and rows >= 0 else None,
-        "size_bytes": None,
-        "schema": [
-            {"name": str(column.get("name", "")), "dtype": str(column.get("type", ""))}
-            for column in (colspec if isinstance(colspec, list) else [])
-            if isinstance(column, dict)
-        ],
-        "profile": {ORIGINAL: {key: fields[key] for key in ("source_type", "source", *_OPTIONAL) if key in fields}},
-        "source": _readable_source(fields["source_type"], fields["source"]),
-    }
+    version = version_of(
+        fields["digest"], fields["source_type"], fields["source"], fields.get("schema"), fields.get("profile")
+    )
     return InputSpec(fields["name"], context, version)
-
-
-def _json_object(text: str | None) -> dict[str, Any]:
-    """MLflow's JSON text as an object to read derived facts from; anything else yields none."""
-    try:
-        value = json.loads(text) if text else None
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _readable_source(source_type: str, source: str) -> str:
-    """Where the data came from, for Ridgeline's pages: the source's URI or URL, else its type."""
-    found = _json_object(source)
-    for key in ("uri", "url", "path"):
-        value = found.get(key)
-        if isinstance(value, str) and 0 < len(value) <= v.MAX_TAG_VALUE_LENGTH and "\x00" not in value:
-            return value
-    return source_type
 
 
 def dataset_input_json(item: RunInput) -> dict[str, Any]:
