@@ -39,6 +39,8 @@ _INLINE_TYPES = {
     "image/webp",
     "application/pdf",
 }
+# Files up to this size are read whole and sent in one piece.
+SMALL_FILE = 1024 * 1024
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
@@ -129,6 +131,9 @@ def download_response(request: Request, artifacts: ArtifactService, run_id: str,
         start, end = chosen
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{record.size}"
-    chunks: Iterator[bytes] = artifacts.read(run_id, path, start, end)
+    chunks: Iterator[bytes] = artifacts.read_file(run_id, record, start, end)
+    if end - start <= SMALL_FILE:
+        # One piece: a plain response skips the streaming machinery's thread hops (model files are mostly small).
+        return Response(b"".join(chunks), status_code=status, headers=headers, media_type=headers["Content-Type"])
     headers["Content-Length"] = str(end - start)
     return StreamingResponse(chunks, status_code=status, headers=headers, media_type=headers["Content-Type"])

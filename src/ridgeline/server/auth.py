@@ -80,8 +80,9 @@ def local_verifier(credential: Credential | None) -> Principal:
     return LOCAL_USER
 
 
-def verifier() -> Verifier:
-    """The verifier in force: local mode's until accounts exist (issue 8). Tests override this dependency."""
+async def verifier() -> Verifier:
+    """The verifier in force: local mode's until accounts exist (issue 8). Tests override this dependency.
+    (``async``: it does no I/O, and a sync dependency costs a thread hop on every request.)"""
     return local_verifier
 
 

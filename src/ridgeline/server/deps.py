@@ -14,7 +14,7 @@ from ridgeline.services.registry import RegistryService
 from ridgeline.services.tracking import TrackingService
 
 
-def _tracking(request: Request) -> TrackingService:
+async def _tracking(request: Request) -> TrackingService:
     service: TrackingService = request.app.state.tracking
     return service
 
@@ -22,7 +22,7 @@ def _tracking(request: Request) -> TrackingService:
 Tracking = Annotated[TrackingService, Depends(_tracking)]
 
 
-def _artifacts(request: Request) -> ArtifactService:
+async def _artifacts(request: Request) -> ArtifactService:
     service: ArtifactService = request.app.state.artifacts
     return service
 
@@ -30,7 +30,7 @@ def _artifacts(request: Request) -> ArtifactService:
 Artifacts = Annotated[ArtifactService, Depends(_artifacts)]
 
 
-def _datasets(request: Request) -> DatasetService:
+async def _datasets(request: Request) -> DatasetService:
     service: DatasetService = request.app.state.datasets
     return service
 
@@ -38,7 +38,7 @@ def _datasets(request: Request) -> DatasetService:
 Datasets = Annotated[DatasetService, Depends(_datasets)]
 
 
-def _registry(request: Request) -> RegistryService:
+async def _registry(request: Request) -> RegistryService:
     service: RegistryService = request.app.state.registry
     return service
 
@@ -46,7 +46,7 @@ def _registry(request: Request) -> RegistryService:
 Registry = Annotated[RegistryService, Depends(_registry)]
 
 
-def _logged_models(request: Request) -> LoggedModelService:
+async def _logged_models(request: Request) -> LoggedModelService:
     service: LoggedModelService = request.app.state.logged_models
     return service
 
@@ -54,7 +54,7 @@ def _logged_models(request: Request) -> LoggedModelService:
 LoggedModels = Annotated[LoggedModelService, Depends(_logged_models)]
 
 
-def principal_name(request: Request) -> str:
+async def principal_name(request: Request) -> str:
     """Who is asking, as recorded in the data (the authentication dependency has set it)."""
     principal: Principal = request.state.principal
     return principal.name

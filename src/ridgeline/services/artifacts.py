@@ -126,7 +126,7 @@ class ArtifactService:
             raise PayloadTooLarge(
                 f"artifact of {declared_size} bytes is larger than the limit of {self.max_size} bytes", field="body"
             )
-        run = self.store.runs.get(run_id)
+        run = self.store.runs.get_header(run_id)
         if run.deleted:
             raise Conflict(f"run {run_id!r} is deleted; restore it before storing artifacts", field="run_id")
         writer = self.storage.writer(_key(run_id, path))
@@ -167,18 +167,21 @@ class ArtifactService:
         try:
             return self.store.artifacts.get(run_id, path)
         except NotFound:
-            self.store.runs.get(run_id)  # says "no such run" when that is the reason
+            self.store.runs.get_header(run_id)  # says "no such run" when that is the reason
             raise
 
     def read(self, run_id: str, path: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """The stored bytes ``[start, end)`` in chunks; NotFound before the first chunk when they are missing."""
-        self.info(run_id, path)
-        return self.storage.read(_key(run_id, path), start, end)
+        return self.read_file(run_id, self.info(run_id, path), start, end)
+
+    def read_file(self, run_id: str, record: ArtifactFile, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """The bytes of a file :meth:`info` has just described (no second look-up on the download path)."""
+        return self.storage.read(_key(run_id, record.path), start, end)
 
     def list_files(self, run_id: str, prefix: str = "") -> list[ArtifactFile]:
         v.check_id(run_id, "run_id")
         prefix = check_prefix(prefix)
-        self.store.runs.get(run_id)
+        self.store.runs.get_header(run_id)
         return self.store.artifacts.files(run_id, prefix)
 
     def run_usage(self, run_id: str) -> RunUsage:

@@ -167,6 +167,10 @@ class TrackingService:
     def get_run(self, run_id: str) -> RunRecord:
         return self.store.runs.get(v.check_id(run_id, "run_id"))
 
+    def get_run_header(self, run_id: str) -> RunRecord:
+        """The run without its params, tags and metrics (cheaper, for existence and location checks)."""
+        return self.store.runs.get_header(v.check_id(run_id, "run_id"))
+
     def update_run(
         self,
         run_id: str,

@@ -90,11 +90,22 @@ class RunStore:
 
     def get(self, run_id: str) -> RunRecord:
         with self.db.read() as conn:
-            row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
-            if row is None:
-                raise NotFound(f"run {run_id!r} does not exist", field="run_id")
+            row = self._row(conn, run_id)
             data = self._load_data(conn, [run_id])
         return _run(row, data.get(run_id))
+
+    def get_header(self, run_id: str) -> RunRecord:
+        """The run without its params, tags and metrics: one indexed read, for checks on hot paths (artifact
+        transfers ask only whether the run exists, where it is and whether it is deleted)."""
+        with self.db.read() as conn:
+            return _run(self._row(conn, run_id))
+
+    @staticmethod
+    def _row(conn: Connection, run_id: str) -> Row[Any]:
+        row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
+        if row is None:
+            raise NotFound(f"run {run_id!r} does not exist", field="run_id")
+        return row
 
     def update(self, run_ids: Sequence[str], **values: Any) -> int:
         values["updated_at"] = now_ms()

@@ -55,7 +55,7 @@ def resolve(tracking: TrackingService, logged_models: LoggedModelService, path: 
     if len(parts) >= 4 and parts[1] == "models" and parts[3] == "artifacts":
         return _resolve_logged_model(tracking, logged_models, experiment_id, parts[2], "/".join(parts[4:]))
     if len(parts) >= 3 and parts[2] == "artifacts":
-        run = tracking.get_run(parts[1])
+        run = tracking.get_run_header(parts[1])
         if run.project_id != experiment_id:
             raise NotFound(f"run {run.id} is not in experiment {experiment_id}", field="path")
         return Location(run, "/".join(parts[3:]))
@@ -77,7 +77,7 @@ def _resolve_logged_model(
     if model.project_id != experiment_id:
         raise NotFound(f"logged model {model_id} is not in experiment {experiment_id}", field="path")
     folder = f"{model.artifact_path}/{path}" if path else model.artifact_path
-    return Location(tracking.get_run(model.run_id), folder)
+    return Location(tracking.get_run_header(model.run_id), folder)
 
 
 def _children(artifacts: ArtifactService, location: Location) -> list[tuple[str, bool, int | None]]:
@@ -156,7 +156,7 @@ def list_folder(msg: Msg, tracking: Tracking, artifacts: Artifacts, logged_model
 @router.get("/list")
 def list_run_artifacts(msg: Msg, tracking: Tracking, artifacts: Artifacts) -> JSON:
     """A folder of the run's artifacts (``path``; nothing: the root), named relative to the run's root."""
-    run = tracking.get_run(msg.required("run_id", "run_uuid"))
+    run = tracking.get_run_header(msg.required("run_id", "run_uuid"))
     folder = check_prefix(msg.text("path") or "").removesuffix("/")
     entries = _children(artifacts, Location(run, folder))
     files = [_file_info(f"{folder}/{name}" if folder else name, is_dir, size) for name, is_dir, size in entries]
