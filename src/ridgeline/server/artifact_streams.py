@@ -8,6 +8,7 @@ and a download is read from the store chunk by chunk. Memory stays constant for 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
 import re
@@ -63,22 +64,32 @@ async def receive_upload(
         expected_sha256=expected_sha256,
         declared_size=int(declared) if declared.isdigit() else None,
     )
+    # The store writes one piece while the next arrives: receiving, hashing and writing overlap.
+    writing: asyncio.Future[None] | None = None
     try:
-        piece = bytearray()
+        parts: list[bytes] = []
+        gathered = 0
         async for chunk in request.stream():
-            piece += chunk
-            if len(piece) >= UPLOAD_PIECE:
-                await run_in_threadpool(upload.write, bytes(piece))
-                piece.clear()
-        if piece:
-            await run_in_threadpool(upload.write, bytes(piece))
+            parts.append(chunk)
+            gathered += len(chunk)
+            if gathered >= UPLOAD_PIECE:
+                if writing is not None:
+                    await writing
+                writing = asyncio.ensure_future(run_in_threadpool(upload.write_parts, parts))
+                parts, gathered = [], 0
+        if writing is not None:
+            await writing
+        if parts:
+            await run_in_threadpool(upload.write_parts, parts)
         return await run_in_threadpool(upload.finish)
-    except ClientDisconnect:
+    except BaseException as exc:
+        if writing is not None and not writing.done():
+            # Never abort under a write still running in its thread; its own failure no longer matters.
+            await asyncio.gather(writing, return_exceptions=True)
         await run_in_threadpool(upload.abort)
-        log.info("upload of %s to run %s abandoned by the client", path, run_id)
-        return None
-    except BaseException:
-        await run_in_threadpool(upload.abort)
+        if isinstance(exc, ClientDisconnect):
+            log.info("upload of %s to run %s abandoned by the client", path, run_id)
+            return None
         raise
 
 

@@ -72,6 +72,10 @@ class ArtifactUpload:
         self._hash.update(data)
         self._writer.write(data)
 
+    def write_parts(self, parts: Iterable[bytes]) -> None:
+        for part in parts:
+            self.write(part)
+
     def finish(self) -> ArtifactFile:
         digest = self._hash.hexdigest()
         if self._expected is not None and digest != self._expected:
