@@ -25,7 +25,7 @@ SETTINGS: tuple[Setting, ...] = (
         "home",
         "RIDGELINE_HOME",
         "~/.ridgeline",
-        "Data folder: the SQLite metadata database and (later) artifacts live here.",
+        "Data folder: the SQLite metadata database, artifacts and the SDK spool live here.",
     ),
     Setting(
         "tracking_uri",

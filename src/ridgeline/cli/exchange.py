@@ -148,8 +148,8 @@ def import_mlflow(
     backend_uri: str | None = BackendOption,
     artifacts_uri: str | None = ArtifactsOption,
 ) -> None:
-    """Import experiments and runs (params, tags, metric histories, datasets, artifacts) from MLflow; rerunning brings
-    only what is new."""
+    """Import experiments, runs (params, tags, metric histories, datasets, artifacts) and the model registry
+    (logged models, registered models, versions, aliases) from MLflow; rerunning brings only what is new."""
     from ridgeline.services import mlflow_import
 
     with user_errors():
