@@ -322,3 +322,42 @@ logged_model_tags = Table(
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# Evaluations of model versions on evaluation data (services/registry evaluate): one row per version evaluated;
+# the candidate and the alias holder evaluated together share an evaluation id.
+model_evaluations = Table(
+    "model_evaluations",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("evaluation_id", ID, nullable=False),
+    Column("version_id", ID, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=False),
+    # The data it was evaluated on: a dataset version when known, and always a readable name and digest.
+    Column("dataset_version_id", ID, nullable=True),
+    Column("dataset_name", String(200), nullable=False),
+    Column("dataset_digest", String(64), nullable=False),
+    Column("task", String(32), nullable=False),  # classification | regression
+    Column("metrics", Text, nullable=False),  # JSON
+    Column("rows", BigInteger, nullable=False),
+    # Which alias holder the candidate was compared with, if any (the alias, and the version that held it).
+    Column("compared_alias", String(250), nullable=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_model_evaluations_version_id", "version_id", "id"),
+    Index("ix_model_evaluations_evaluation_id", "evaluation_id"),
+)
+
+# Model servers (`ridgeline serve`) that report to the tracking server: what each one serves, seen when.
+model_servers = Table(
+    "model_servers",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("model_id", ID, ForeignKey("registered_models.id", ondelete="CASCADE"), nullable=False),
+    Column("uri", Text, nullable=False),  # models:/NAME@ALIAS or models:/NAME/VERSION as started
+    Column("url", Text, nullable=False),  # where it answers
+    Column("version", Integer, nullable=True),  # the version it serves now
+    Column("canary", Text, nullable=True),  # JSON: {"alias": …, "share": …, "version": …}
+    Column("shadow", Text, nullable=True),  # JSON: {"alias": …, "version": …}
+    Column("started_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    Index("ix_model_servers_model_id", "model_id", "last_seen_at"),
+)
