@@ -56,6 +56,12 @@ class Conflict(RidgelineError):
     http_status = 409
 
 
+class PromotionRefused(Conflict):
+    """A promotion's rules did not pass: ``details`` names the failed rule and every rule's values."""
+
+    code = "PROMOTION_REFUSED"
+
+
 class PayloadTooLarge(RidgelineError):
     code = "PAYLOAD_TOO_LARGE"
     http_status = 413
@@ -86,6 +92,7 @@ ERRORS_BY_CODE: dict[str, type[RidgelineError]] = {
         NotFound,
         AlreadyExists,
         Conflict,
+        PromotionRefused,
         PayloadTooLarge,
         Unauthenticated,
         PermissionDenied,

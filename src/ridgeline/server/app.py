@@ -18,6 +18,7 @@ from ridgeline.server.api import datasets as datasets_api
 from ridgeline.server.api import logging as logging_api
 from ridgeline.server.api import projects, retention, runs, system
 from ridgeline.server.api import registry as registry_api
+from ridgeline.server.api import registry_gate as registry_gate_api
 from ridgeline.server.auth import authenticate
 from ridgeline.server.errors import install_error_handlers
 from ridgeline.server.limits import BodyLimit
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(datasets_api.router)
     api.include_router(retention.router)
     api.include_router(registry_api.router)
+    api.include_router(registry_gate_api.router)
     app.include_router(api)
     app.include_router(mlflow_router(), dependencies=[Depends(authenticate)])
     app.include_router(system.router, dependencies=[Depends(authenticate)])
