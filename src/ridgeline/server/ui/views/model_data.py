@@ -1,0 +1,119 @@
+"""What the model page shows, worked out from registry entities: key metric columns, each version's lineage
+(run → dataset versions → commit) and the metrics comparison of chosen versions with its bar scale."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ridgeline.domain.entities import RunInput, RunRecord
+from ridgeline.domain.errors import InvalidArgument, NotFound
+from ridgeline.domain.registry import ModelVersion
+from ridgeline.services.datasets import DatasetService
+from ridgeline.services.tracking import TrackingService
+
+# Metrics the SDK samples from the machine (system/cpu …) say nothing about a model's quality.
+SYSTEM_PREFIX = "system/"
+KEY_METRICS = 4
+MAX_COMPARED = 10
+DEFAULT_COMPARED = 4
+
+
+@dataclass(frozen=True)
+class VersionLineage:
+    version: ModelVersion
+    run: RunRecord | None
+    inputs: list[RunInput]
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One version's bar in a metric row: ``start`` and ``width`` as fractions of the row's value span."""
+
+    value: float | None
+    start: float
+    width: float
+
+
+@dataclass(frozen=True)
+class ComparedMetric:
+    key: str
+    bars: list[Bar]
+    differs: bool
+
+
+def quality_metrics(version: ModelVersion) -> dict[str, float]:
+    return {key: value for key, value in version.metrics.items() if not key.startswith(SYSTEM_PREFIX)}
+
+
+def key_metrics(versions: Sequence[ModelVersion], limit: int = KEY_METRICS) -> list[str]:
+    """The metrics most versions have (ties by name): the columns of the versions table."""
+    counts = Counter(key for version in versions for key in quality_metrics(version))
+    return [key for key, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]]
+
+
+def lineage(
+    versions: Sequence[ModelVersion], tracking: TrackingService, datasets: DatasetService
+) -> list[VersionLineage]:
+    """Each version's source run (None when it has none or the run is gone) and the dataset versions it used."""
+    run_ids = sorted({version.run_id for version in versions if version.run_id})
+    runs: dict[str, RunRecord] = {}
+    for run_id in run_ids:
+        try:
+            runs[run_id] = tracking.get_run_header(run_id)
+        except NotFound:
+            continue
+    inputs = datasets.inputs_of_runs(list(runs))
+    return [
+        VersionLineage(
+            version,
+            runs.get(version.run_id) if version.run_id else None,
+            inputs.get(version.run_id, []) if version.run_id else [],
+        )
+        for version in versions
+    ]
+
+
+def chosen_versions(requested: Sequence[str], versions: Sequence[ModelVersion]) -> list[ModelVersion]:
+    """The versions to compare, newest first: those the URL names, else the aliased ones and the newest.
+
+    A malformed or unknown number is refused with the reason rather than silently dropped: the page would
+    otherwise compare something other than what the link says.
+    """
+    by_number = {version.version: version for version in versions}
+    if not requested:
+        aliased = [version for version in versions if version.aliases]
+        picked = {version.version for version in [*versions[:1], *aliased][:DEFAULT_COMPARED]}
+        return [version for version in versions if version.version in picked]
+    if len(requested) > MAX_COMPARED:
+        raise InvalidArgument(f"compare at most {MAX_COMPARED} versions at once", field="compare")
+    numbers: set[int] = set()
+    for text in requested:
+        if not text.strip().isdigit():
+            raise InvalidArgument(f"compare takes version numbers, got {text!r}", field="compare")
+        if int(text) not in by_number:
+            raise NotFound(f"this model has no version {int(text)}", field="compare")
+        numbers.add(int(text))
+    return [version for version in versions if version.version in numbers]
+
+
+def compare(versions: Sequence[ModelVersion]) -> list[ComparedMetric]:
+    """One row per metric any compared version has, with bars on a shared span that includes zero."""
+    keys = sorted({key for version in versions for key in quality_metrics(version)})
+    rows = []
+    for key in keys:
+        values = [version.metrics.get(key) for version in versions]
+        finite = [value for value in values if value is not None and math.isfinite(value)]
+        low, high = min([0.0, *finite]), max([0.0, *finite])
+        span = (high - low) or 1.0
+        bars = []
+        for value in values:
+            if value is None or not math.isfinite(value):
+                bars.append(Bar(value, 0.0, 0.0))
+                continue
+            start = (min(value, 0.0) - low) / span
+            bars.append(Bar(value, start, abs(value) / span))
+        rows.append(ComparedMetric(key, bars, len(set(values)) > 1))
+    return rows
