@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ridgeline import __version__
-from ridgeline.cli import db, exchange, gc, quickstart, retention, runs, server, storage, sync
+from ridgeline.cli import db, exchange, gc, predict, quickstart, retention, runs, serve, server, storage, sync
 
 app = typer.Typer(
     name="ridgeline",
@@ -15,6 +15,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("server")(server.server)
+app.command("serve")(serve.serve)
+app.command("predict")(predict.predict)
 app.command("quickstart")(quickstart.quickstart)
 app.command("sync")(sync.sync)
 app.command("gc")(gc.gc)

@@ -16,6 +16,7 @@ from ridgeline.server.api import artifact_preview as artifact_preview_api
 from ridgeline.server.api import artifacts as artifacts_api
 from ridgeline.server.api import datasets as datasets_api
 from ridgeline.server.api import logging as logging_api
+from ridgeline.server.api import model_servers as model_servers_api
 from ridgeline.server.api import projects, retention, runs, system
 from ridgeline.server.api import registry as registry_api
 from ridgeline.server.api import registry_gate as registry_gate_api
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(retention.router)
     api.include_router(registry_api.router)
     api.include_router(registry_gate_api.router)
+    api.include_router(model_servers_api.router)
     app.include_router(api)
     app.include_router(mlflow_router(), dependencies=[Depends(authenticate)])
     app.include_router(system.router, dependencies=[Depends(authenticate)])

@@ -1,0 +1,54 @@
+"""Starting the model server: uvicorn (httptools, uvloop) running the ASGI app, in one or several processes.
+
+With ``workers`` > 1 the parent binds the socket once and uvicorn's supervisor starts that many processes that
+accept on it; each loads the model, follows the alias and logs its predictions on its own.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from ridgeline.config import Settings
+from ridgeline.serving.app import ScoringApp
+from ridgeline.serving.options import ServeOptions
+from ridgeline.serving.runtime import Runtime
+
+
+def production_app(options: ServeOptions) -> ScoringApp:
+    """The app with the real loader (ridgeline.load_model) and the registry as seen through ridgeline.Client."""
+    import ridgeline
+    from ridgeline.client.reader import Client
+
+    settings = Settings.load(tracking_uri=options.tracking_uri)
+    client = Client(options.tracking_uri)
+
+    def load(uri: str) -> Any:
+        return ridgeline.load_model(uri, allow_pickle=options.allow_pickle)
+
+    def resolve(uri: str) -> int:
+        return client.resolve_model(uri).version
+
+    return ScoringApp(Runtime(options, load, resolve, settings))
+
+
+def serve(options: ServeOptions, log_level: str = "warning") -> None:
+    import uvicorn
+
+    config = uvicorn.Config(
+        functools.partial(production_app, options),
+        factory=True,
+        host=options.host,
+        port=options.port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        workers=options.workers,
+    )
+    server = uvicorn.Server(config)
+    if options.workers <= 1:
+        server.run()
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(config, sockets=[config.bind_socket()]).run()

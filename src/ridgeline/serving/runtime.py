@@ -1,0 +1,150 @@
+"""One worker's serving machinery, assembled from ServeOptions: the slots, the watcher, the canary choice,
+shadow scoring, the prediction log, micro-batching, metrics and the reporter. The ASGI app (app.py) only speaks
+HTTP on top of it."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+from ridgeline.config import Settings
+from ridgeline.domain.errors import InvalidArgument
+from ridgeline.services.model_servers import ServerReport
+from ridgeline.serving.batching import MicroBatcher
+from ridgeline.serving.metrics import Metrics
+from ridgeline.serving.models import Loader, Resolver, Served, Slot, Watcher, parse_canary, registry_uri
+from ridgeline.serving.options import ServeOptions
+from ridgeline.serving.predlog import PredictionLog, Scored, Sink
+from ridgeline.serving.reporter import Reporter, target_for
+from ridgeline.serving.shadow import ShadowRunner
+
+
+class Runtime:
+    def __init__(self, options: ServeOptions, loader: Loader, resolver: Resolver, settings: Settings) -> None:
+        self.options = options
+        self.metrics = Metrics()
+        registry = registry_uri(options.uri)
+        self.model_name = registry.name if registry is not None else options.uri
+        if registry is None and (options.canary or options.shadow):
+            raise InvalidArgument("--canary and --shadow need a registry URI: models:/NAME@ALIAS", field="uri")
+        self.primary = Slot("primary", options.uri, loader, resolver)
+        self.canary: Slot | None = None
+        self.canary_share = 0.0
+        if options.canary and registry is not None:
+            alias, self.canary_share = parse_canary(options.canary)
+            self.canary = Slot("canary", registry.with_alias(alias), loader, resolver)
+        self.shadow_slot = (
+            Slot("shadow", registry.with_alias(options.shadow), loader, resolver)
+            if options.shadow and registry is not None
+            else None
+        )
+        self.slots = [slot for slot in (self.primary, self.canary, self.shadow_slot) if slot is not None]
+        self.predictions = (
+            PredictionLog(_sink(options, settings), on_drop=self._dropped) if options.log_predictions else None
+        )
+        self.shadow = (
+            ShadowRunner(self.shadow_slot, self.model_name, self.predictions, self.metrics.shadow_outcome)
+            if self.shadow_slot is not None and self.predictions is not None
+            else None
+        )
+        self.batcher = MicroBatcher(options.batch_max, options.batch_wait_ms / 1000) if options.batch_max > 1 else None
+        self.reporter = (
+            Reporter(
+                options.server_id, target_for(options.tracking_uri, settings), self.report, options.report_interval
+            )
+            if registry is not None
+            else None
+        )
+        self.watcher = Watcher(self.slots, options.poll_interval, self._versions_changed)
+
+    def start(self) -> None:
+        """Load every slot (the server is ready only once they answer), then start the background threads."""
+        for slot in self.slots:
+            slot.load()
+        self._versions_changed()
+        for part in (self.predictions, self.shadow, self.reporter, self.watcher):
+            if part is not None:
+                part.start()
+
+    def stop(self) -> None:
+        for part in (self.watcher, self.shadow, self.predictions, self.reporter):
+            if part is not None:
+                part.stop()
+
+    def pick(self) -> tuple[str, Served]:
+        """The model for one request: the canary for its share of requests, the primary otherwise."""
+        if self.canary is not None and random.random() * 100 < self.canary_share:
+            served = self.canary.current
+            if served is not None:
+                return "canary", served
+        served = self.primary.current
+        assert served is not None, "the server answers only after start() loaded the primary model"
+        return "primary", served
+
+    async def predict(self, served: Served, prepared: Any) -> Any:
+        if self.batcher is not None:
+            return await self.batcher.predict(served, prepared)
+        return served.predict(prepared)
+
+    def record(self, scored: Scored, data: Any) -> None:
+        """Hand a request's prediction to the log and its input to the shadow; both return at once."""
+        if self.predictions is not None:
+            self.predictions.add(scored)
+        if self.shadow is not None:
+            self.shadow.submit(scored.request_id, scored.timestamp, data)
+
+    def describe(self) -> dict[str, Any]:
+        """What /version and /health show, and what the reporter sends."""
+        return {
+            "model": self.model_name,
+            "uri": self.options.uri,
+            "version": _version(self.primary),
+            "canary": None
+            if self.canary is None
+            else {"alias": _alias(self.canary), "share": self.canary_share, "version": _version(self.canary)},
+            "shadow": None
+            if self.shadow_slot is None
+            else {"alias": _alias(self.shadow_slot), "version": _version(self.shadow_slot)},
+        }
+
+    def report(self) -> ServerReport:
+        state = self.describe()
+        return ServerReport(
+            model_name=self.model_name,
+            uri=self.options.uri,
+            url=self.options.url,
+            version=state["version"],
+            started_at=self.options.started_at,
+            canary=state["canary"],
+            shadow=state["shadow"],
+        )
+
+    def _versions_changed(self) -> None:
+        self.metrics.versions = {slot.role: _version(slot) for slot in self.slots}
+        if self.reporter is not None:
+            self.reporter.changed()
+
+    def _dropped(self, count: int) -> None:
+        self.metrics.dropped_predictions += count
+
+
+def _version(slot: Slot) -> int | None:
+    return None if slot.current is None else slot.current.version
+
+
+def _alias(slot: Slot) -> str | None:
+    return None if slot.registry is None else slot.registry.alias
+
+
+def _sink(options: ServeOptions, settings: Settings) -> Sink:
+    from ridgeline.store import prediction_log
+
+    folder = Path(options.prediction_log or Path(settings.home) / "predictions")
+    writer = f"{options.server_id[:8]}-{os.getpid()}"
+
+    def write(rows: list[dict[str, Any]]) -> None:
+        prediction_log.write(folder, rows, writer)
+
+    return write
