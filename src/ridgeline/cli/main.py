@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ridgeline import __version__
-from ridgeline.cli import db, exchange, gc, predict, quickstart, retention, runs, serve, server, storage, sync
+from ridgeline.cli import db, exchange, gc, models, predict, quickstart, retention, runs, serve, server, storage, sync
 
 app = typer.Typer(
     name="ridgeline",
@@ -23,6 +23,7 @@ app.command("gc")(gc.gc)
 app.command("storage")(storage.storage)
 app.add_typer(db.app, name="db")
 app.add_typer(runs.app, name="runs")
+app.add_typer(models.app, name="models")
 app.add_typer(retention.app, name="retention")
 app.command("export")(exchange.export)
 app.add_typer(exchange.import_app, name="import")

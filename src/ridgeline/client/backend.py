@@ -15,6 +15,13 @@ from ridgeline.domain.entities import (
     RunPage,
     RunRecord,
 )
+from ridgeline.domain.promotion import (
+    EvaluationResult,
+    EvaluationSpec,
+    ModelEvaluation,
+    PromotionResult,
+    VersionLineage,
+)
 from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 
 
@@ -53,6 +60,32 @@ class RegistryBackend(Protocol):
     def alias_history(self, name: str, alias: str | None) -> list[AliasEvent]: ...
 
     def resolve_model(self, uri: str) -> ModelVersion: ...
+
+    def record_evaluation(self, name: str, spec: EvaluationSpec) -> EvaluationResult:
+        """Store an evaluation's metrics (the candidate's and the alias holder's) under one evaluation id."""
+        ...
+
+    def get_evaluation(self, name: str, evaluation_id: str) -> EvaluationResult: ...
+
+    def version_evaluations(self, name: str, version: int, limit: int) -> list[ModelEvaluation]:
+        """Newest first."""
+        ...
+
+    def promote_model(self, name: str, version: int, alias: str, require: list[str]) -> PromotionResult:
+        """Move the alias if every rule passes; ``PromotionRefused`` (naming the failed rule) otherwise."""
+        ...
+
+    def rollback_model(self, name: str, alias: str) -> PromotionResult: ...
+
+    def version_lineage(self, name: str, version: int) -> VersionLineage: ...
+
+    def dataset_version_models(self, version_id: str) -> list[ModelVersion]:
+        """Every model version whose run used the dataset version."""
+        ...
+
+    def resolve_dataset_version(self, name: str, version: str | None) -> DatasetVersion:
+        """A version of ``name`` by id or digest prefix; None: the newest."""
+        ...
 
 
 class TrackingBackend(RegistryBackend, Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +23,16 @@ from ridgeline.domain.entities import (
     RunRecord,
 )
 from ridgeline.domain.errors import RidgelineError, Unavailable, error_from_dict
+from ridgeline.domain.promotion import (
+    EvaluationResult,
+    EvaluationSpec,
+    ModelEvaluation,
+    PromotionResult,
+    VersionLineage,
+    evaluation_from_json,
+    promotion_from_json,
+    result_from_json,
+)
 from ridgeline.domain.registry import (
     AliasEvent,
     ModelVersion,
@@ -267,6 +278,42 @@ class HttpBackend:
 
     def resolve_model(self, uri: str) -> ModelVersion:
         return model_version_from_json(self._call("GET", "/resolve", params={"uri": uri}))
+
+    def record_evaluation(self, name: str, spec: EvaluationSpec) -> EvaluationResult:
+        body = asdict(spec)
+        for key in ("metrics", "champion_metrics"):
+            if body[key] is not None:
+                body[key] = {metric: encode_value(value) for metric, value in body[key].items()}
+        return result_from_json(self._call("POST", _model(name, "evaluations"), json=body))
+
+    def get_evaluation(self, name: str, evaluation_id: str) -> EvaluationResult:
+        return result_from_json(self._call("GET", _model(name, "evaluations", evaluation_id)))
+
+    def version_evaluations(self, name: str, version: int, limit: int) -> list[ModelEvaluation]:
+        found = self._call("GET", _model(name, "versions", version, "evaluations"), params={"limit": limit})
+        return [evaluation_from_json(item) for item in found["evaluations"]]
+
+    def promote_model(self, name: str, version: int, alias: str, require: list[str]) -> PromotionResult:
+        body = {"version": version, "alias": alias, "require": require}
+        return promotion_from_json(self._call("POST", _model(name, "promote"), json=body))
+
+    def rollback_model(self, name: str, alias: str) -> PromotionResult:
+        return promotion_from_json(self._call("POST", _model(name, "rollback"), json={"alias": alias}))
+
+    def version_lineage(self, name: str, version: int) -> VersionLineage:
+        found = self._call("GET", _model(name, "versions", version, "lineage"))
+        run = None if found["run"] is None else run_from_json(found["run"])
+        # The route leaves profiles out; run_inputs reads them, so both backends give whole dataset versions.
+        inputs = [] if run is None else self.run_inputs(run.id)
+        return VersionLineage(model_version_from_json(found["version"]), run, inputs)
+
+    def dataset_version_models(self, version_id: str) -> list[ModelVersion]:
+        found = self._call("GET", f"/dataset-versions/{_segment(version_id)}/model-versions")
+        return [model_version_from_json(item) for item in found["versions"]]
+
+    def resolve_dataset_version(self, name: str, version: str | None) -> DatasetVersion:
+        params = {"name": name} if version is None else {"name": name, "version": version}
+        return version_from_json(self._call("GET", "/datasets/resolve", params=params))
 
     def close(self) -> None:
         self._http.close()

@@ -24,6 +24,13 @@ from ridgeline.domain.entities import (
     RunPage,
     RunRecord,
 )
+from ridgeline.domain.promotion import (
+    EvaluationResult,
+    EvaluationSpec,
+    ModelEvaluation,
+    PromotionResult,
+    VersionLineage,
+)
 from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from ridgeline.services.tracking import RunSpec, TrackingService
 from ridgeline.store.metadata import MetadataStore
@@ -32,6 +39,7 @@ if TYPE_CHECKING:
     from ridgeline.services.artifacts import ArtifactService
     from ridgeline.services.datasets import DatasetService
     from ridgeline.services.registry import RegistryService
+    from ridgeline.services.registry_gate import RegistryGate
 
 _CHUNK = 8 * 1024 * 1024
 _stores: dict[str, MetadataStore] = {}
@@ -178,7 +186,7 @@ class LocalBackend:
     def _registry(self) -> RegistryService:
         from ridgeline.services.registry import RegistryService
 
-        return RegistryService(self.service.store)
+        return RegistryService(self.service.store, self.artifacts)
 
     def create_model(self, name: str, description: str, tags: dict[str, str] | None) -> RegisteredModel:
         return self._registry.create_model(name, description=description, tags=tags, owner=current_user())
@@ -226,6 +234,36 @@ class LocalBackend:
 
     def resolve_model(self, uri: str) -> ModelVersion:
         return self._registry.resolve(uri)
+
+    @property
+    def _gate(self) -> RegistryGate:
+        from ridgeline.services.registry_gate import RegistryGate
+
+        return RegistryGate(self.service.store)
+
+    def record_evaluation(self, name: str, spec: EvaluationSpec) -> EvaluationResult:
+        return self._gate.record_evaluation(name, spec, user=current_user())
+
+    def get_evaluation(self, name: str, evaluation_id: str) -> EvaluationResult:
+        return self._gate.get_evaluation(name, evaluation_id)
+
+    def version_evaluations(self, name: str, version: int, limit: int) -> list[ModelEvaluation]:
+        return self._gate.evaluations(name, version, limit)
+
+    def promote_model(self, name: str, version: int, alias: str, require: list[str]) -> PromotionResult:
+        return self._gate.promote(name, version, alias, require, user=current_user())
+
+    def rollback_model(self, name: str, alias: str) -> PromotionResult:
+        return self._gate.rollback(name, alias, user=current_user())
+
+    def version_lineage(self, name: str, version: int) -> VersionLineage:
+        return self._gate.version_lineage(name, version)
+
+    def dataset_version_models(self, version_id: str) -> list[ModelVersion]:
+        return self._gate.versions_trained_on(version_id)
+
+    def resolve_dataset_version(self, name: str, version: str | None) -> DatasetVersion:
+        return self._datasets.resolve_version(name, version)
 
     def close(self) -> None:
         """Stores are shared per process and closed at exit; nothing to release per client."""

@@ -8,8 +8,15 @@ from types import TracebackType
 from ridgeline.client.resolve import backend_for
 from ridgeline.config import Settings
 from ridgeline.domain import validation as v
-from ridgeline.domain.entities import ArtifactFile, MetricHistory, Project, RunInput, RunPage, RunRecord
-from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel, check_version
+from ridgeline.domain.entities import ArtifactFile, DatasetVersion, MetricHistory, Project, RunInput, RunPage, RunRecord
+from ridgeline.domain.promotion import (
+    EvaluationResult,
+    EvaluationSpec,
+    ModelEvaluation,
+    PromotionResult,
+    VersionLineage,
+)
+from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel, check_alias, check_version
 from ridgeline.store.artifacts.paths import check_path
 
 
@@ -130,6 +137,42 @@ class Client:
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         """Every move of the model's aliases (or of one alias), oldest first, with who and when."""
         return self._backend.alias_history(name, alias)
+
+    # lineage and the validation gate -------------------------------------------------------------------------
+
+    def get_model_version_lineage(self, name: str, version: int | str) -> VersionLineage:
+        """Version → run (None when it is gone) → the dataset versions it used (``inputs``) → ``git_commit``."""
+        return self._backend.version_lineage(name, check_version(version))
+
+    def get_dataset_version_models(self, version_id: str) -> list[ModelVersion]:
+        """Every model version trained on the dataset version (its run used it), by model, newest first."""
+        return self._backend.dataset_version_models(v.check_id(version_id, "version_id"))
+
+    def resolve_dataset_version(self, name: str, version: str | None = None) -> DatasetVersion:
+        """A version of dataset ``name`` by id or digest prefix (at least 4 hex digits); None: the newest."""
+        return self._backend.resolve_dataset_version(name, version)
+
+    def record_model_evaluation(self, name: str, spec: EvaluationSpec) -> EvaluationResult:
+        """Store metrics computed elsewhere (``ridgeline.registry.evaluate`` computes and stores them for you)."""
+        return self._backend.record_evaluation(name, spec)
+
+    def get_model_evaluation(self, name: str, evaluation_id: str) -> EvaluationResult:
+        return self._backend.get_evaluation(name, v.check_id(evaluation_id, "evaluation_id"))
+
+    def get_model_evaluations(self, name: str, version: int | str, limit: int = 100) -> list[ModelEvaluation]:
+        """The version's stored evaluations, newest first."""
+        return self._backend.version_evaluations(name, check_version(version), limit)
+
+    def promote_model(
+        self, name: str, version: int | str, alias: str = "champion", require: list[str] | None = None
+    ) -> PromotionResult:
+        """Point ``alias`` at ``version`` if every rule passes on its stored evaluation (see docs/registry.md);
+        raises ``PromotionRefused`` naming the failed rule otherwise."""
+        return self._backend.promote_model(name, check_version(version), check_alias(alias), list(require or []))
+
+    def rollback_model(self, name: str, alias: str = "champion") -> PromotionResult:
+        """Point ``alias`` back at the version it held before its last move."""
+        return self._backend.rollback_model(name, check_alias(alias))
 
     def close(self) -> None:
         self._backend.close()

@@ -1,4 +1,5 @@
-"""The validation gate's vocabulary: stored evaluations of model versions, and the rules a promotion must pass.
+"""The validation gate's vocabulary: stored evaluations of model versions, the rules a promotion must pass, and
+a version's lineage.
 
 A rule compares a metric of the candidate's evaluation with a number (``accuracy >= 0.9``) or with the current
 holder of the alias on the same evaluation data (``f1 > champion + 0.01``; for an error metric the lower-is-better
@@ -15,7 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ridgeline.domain.entities import RunInput, RunRecord
 from ridgeline.domain.errors import InvalidArgument, PromotionRefused
+from ridgeline.domain.registry import ModelVersion
 from ridgeline.domain.wire import decode_value, encode_value
 
 CHAMPION = "champion"
@@ -126,6 +129,36 @@ class PromotionResult:
     previous_version: int | None
     evaluation_id: str | None
     outcomes: list[RuleOutcome] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EvaluationSpec:
+    """An evaluation to store: the candidate's metrics, and the alias holder's on the same data if it has one."""
+
+    version: int | str
+    metrics: Mapping[str, float]
+    dataset_name: str
+    dataset_digest: str
+    task: str
+    rows: int
+    dataset_version_id: str | None = None
+    alias: str | None = None
+    champion_version: int | None = None
+    champion_metrics: Mapping[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class VersionLineage:
+    """Where a version came from: its run (None when the run is gone or unknown), the dataset versions the run
+    used, and the git commit."""
+
+    version: ModelVersion
+    run: RunRecord | None
+    inputs: list[RunInput]
+
+    @property
+    def git_commit(self) -> str | None:
+        return self.version.git_commit
 
 
 def parse_rules(rules: object) -> list[Rule]:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from ridgeline.domain import validation as v
-from ridgeline.domain.entities import RunInput, RunRecord
 from ridgeline.domain.errors import Conflict, InvalidArgument, NotFound, PromotionRefused
 from ridgeline.domain.promotion import (
     EvaluationResult,
+    EvaluationSpec,
     ModelEvaluation,
     PromotionResult,
     Rule,
+    VersionLineage,
     judge,
     parse_rules,
 )
@@ -34,36 +34,6 @@ MAX_METRICS = 100
 MAX_EVALUATIONS_LISTED = 1000
 # How many of the candidate's newest evaluations a promotion searches for one that includes the champion.
 _SEARCHED_EVALUATIONS = 200
-
-
-@dataclass(frozen=True)
-class EvaluationSpec:
-    """An evaluation to store: the candidate's metrics, and the alias holder's on the same data if it has one."""
-
-    version: int | str
-    metrics: Mapping[str, float]
-    dataset_name: str
-    dataset_digest: str
-    task: str
-    rows: int
-    dataset_version_id: str | None = None
-    alias: str | None = None
-    champion_version: int | None = None
-    champion_metrics: Mapping[str, float] | None = None
-
-
-@dataclass(frozen=True)
-class VersionLineage:
-    """Where a version came from: its run (None when the run is gone or unknown), the dataset versions the run
-    used, and the git commit."""
-
-    version: ModelVersion
-    run: RunRecord | None
-    inputs: list[RunInput]
-
-    @property
-    def git_commit(self) -> str | None:
-        return self.version.git_commit
 
 
 class RegistryGate:

@@ -13,14 +13,14 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
 from ridgeline.domain.errors import InvalidArgument
-from ridgeline.domain.promotion import evaluation_to_json, promotion_to_json, result_to_json
+from ridgeline.domain.promotion import EvaluationSpec, evaluation_to_json, promotion_to_json, result_to_json
 from ridgeline.domain.registry_wire import model_version_to_json
 from ridgeline.domain.wire import NON_FINITE, decode_value, run_to_json, version_to_json
 from ridgeline.server.api.registry import ModelName, VersionNumber
 from ridgeline.server.deps import Datasets, Registry, Who
 from ridgeline.server.responses import JSON
 from ridgeline.server.schemas import Strict
-from ridgeline.services.registry_gate import MAX_EVALUATIONS_LISTED, EvaluationSpec, RegistryGate
+from ridgeline.services.registry_gate import MAX_EVALUATIONS_LISTED, RegistryGate
 
 router = APIRouter(tags=["registry"])
 
