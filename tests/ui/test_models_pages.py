@@ -200,3 +200,112 @@ def test_both_themes_render(ui_server: UiServer, page: Any, tmp_path: Path, sche
     chip = page.locator("#aliases .alias-chip").first.evaluate("(el) => getComputedStyle(el).color")
     assert (background == "rgb(255, 255, 255)") == (scheme == "light")
     assert chip != background
+
+
+def record_evaluation(server: UiServer, name: str, version: int, accuracy: float, champion: int | None) -> None:
+    """An evaluation of ``version`` (beside ``champion``'s version when given) through the native API."""
+    body: dict[str, Any] = {
+        "version": version,
+        "metrics": {"accuracy": accuracy, "f1": accuracy - 0.02},
+        "dataset_name": "holdout",
+        "dataset_digest": "ab" * 32,
+        "task": "classification",
+        "rows": 1200,
+    }
+    if champion is not None:
+        body |= {"alias": "champion", "champion_version": champion, "champion_metrics": {"accuracy": 0.85, "f1": 0.8}}
+    answer = httpx.post(f"{server.url}/api/v1/models/{name}/evaluations", json=body)
+    assert answer.status_code == 201, answer.text
+
+
+def champion_of(server: UiServer, name: str) -> int:
+    with ridgeline.Client(tracking_uri=server.url) as client:
+        return client.get_model(name).aliases["champion"]
+
+
+def test_evaluations_show_the_candidate_beside_the_champion(ui_server: UiServer, page: Any, tmp_path: Path) -> None:
+    seed_model(ui_server, "evaluated", tmp_path)
+    open_page(page, ui_server, "/models/evaluated")
+    assert "No stored evaluation yet" in page.locator("#evaluations").inner_text()
+    record_evaluation(ui_server, "evaluated", 3, 0.9, champion=2)
+    open_page(page, ui_server, "/models/evaluated")
+    article = page.locator("#evaluations article")
+    assert article.count() == 1
+    heading = " ".join(article.locator("h3").inner_text().split())
+    assert "v3 against v2" in heading and "champion" in heading and "holdout" in heading and "1,200 rows" in heading
+    accuracy = article.locator("tr", has_text="accuracy").locator("td").all_inner_texts()
+    assert accuracy == ["0.9", "0.85", "+0.05"]
+
+
+def test_promote_cancel_and_escape_change_nothing(ui_server: UiServer, page: Any, tmp_path: Path) -> None:
+    seed_model(ui_server, "promote-cancel", tmp_path)
+    open_page(page, ui_server, "/models/promote-cancel")
+    opener = page.locator("#promote-open")
+    dialog = page.locator("#promote-dialog")
+    opener.focus()
+    page.keyboard.press("Enter")
+    assert dialog.is_visible()
+    page.select_option("#promote-version", "3")
+    assert page.locator("#promote-summary").inner_text() == "Move champion from v2 to v3."
+    # Focus stays in the dialog however far Tab goes.
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.activeElement.closest('#promote-dialog') !== null")
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+    assert page.evaluate("() => document.activeElement.id") == "promote-open"
+
+    opener.click()
+    page.select_option("#promote-version", "3")
+    dialog.locator("button", has_text="Cancel").click()
+    assert not dialog.is_visible()
+    assert champion_of(ui_server, "promote-cancel") == 2
+    assert texts(page, "#aliases tr[data-alias='champion'] td")[0] == "v2"
+
+
+def test_promote_confirmed_moves_the_alias_and_rollback_moves_it_back(
+    ui_server: UiServer, page: Any, tmp_path: Path
+) -> None:
+    seed_model(ui_server, "promote-ok", tmp_path)
+    record_evaluation(ui_server, "promote-ok", 3, 0.9, champion=2)
+    open_page(page, ui_server, "/models/promote-ok")
+    page.locator("#promote-open").click()
+    page.select_option("#promote-version", "3")
+    page.fill("#promote-rules", "accuracy >= 0.85\nf1 > champion + 0.05")
+    assert page.locator("#promote-summary").inner_text().endswith("Only if all 2 rules pass.")
+    navigate(page, lambda: page.locator("#promote-dialog button[type='submit']").click())
+    assert champion_of(ui_server, "promote-ok") == 3
+    assert texts(page, "#aliases tr[data-alias='champion'] td")[0] == "v3"
+    assert "moved v2 → v3" in texts(page, "#alias-history li")[0]
+
+    page.locator("#rollback-open").click()
+    page.select_option("#rollback-alias", "champion")
+    assert "back from v3" in page.locator("#rollback-summary").inner_text()
+    navigate(page, lambda: page.locator("#rollback-dialog button[type='submit']").click())
+    assert champion_of(ui_server, "promote-ok") == 2
+    assert "moved v3 → v2" in texts(page, "#alias-history li")[0]
+
+
+def test_a_refused_promotion_names_the_failed_rule(
+    ui_server: UiServer, page: Any, console: Any, tmp_path: Path
+) -> None:
+    seed_model(ui_server, "promote-refused", tmp_path)
+    record_evaluation(ui_server, "promote-refused", 3, 0.9, champion=2)
+    console.expect("409")
+    open_page(page, ui_server, "/models/promote-refused")
+    page.locator("#promote-open").click()
+    page.select_option("#promote-version", "3")
+    page.fill("#promote-rules", "accuracy >= 0.99")
+    page.locator("#promote-dialog button[type='submit']").click()
+    error = page.locator("#promote-error")
+    error.wait_for(state="visible")
+    assert "rule 'accuracy >= 0.99' failed" in error.inner_text()
+    assert "accuracy = 0.9" in error.inner_text()
+    assert page.locator("#promote-dialog").is_visible()
+    assert champion_of(ui_server, "promote-refused") == 2
+
+    # An empty alias is refused in the page, before any request.
+    page.fill("#promote-alias", "")
+    page.locator("#promote-dialog button[type='submit']").click()
+    assert "Name the alias" in error.inner_text()
+    assert page.locator("#promote-alias").get_attribute("aria-invalid") == "true"

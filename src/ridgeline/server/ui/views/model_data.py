@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from ridgeline.domain.entities import RunInput, RunRecord
 from ridgeline.domain.errors import InvalidArgument, NotFound
+from ridgeline.domain.promotion import EvaluationResult
 from ridgeline.domain.registry import ModelVersion
 from ridgeline.services.datasets import DatasetService
+from ridgeline.services.registry_gate import RegistryGate
 from ridgeline.services.tracking import TrackingService
 
 # Metrics the SDK samples from the machine (system/cpu …) say nothing about a model's quality.
@@ -19,6 +21,7 @@ SYSTEM_PREFIX = "system/"
 KEY_METRICS = 4
 MAX_COMPARED = 10
 DEFAULT_COMPARED = 4
+EVALUATIONS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,22 @@ class VersionLineage:
     version: ModelVersion
     run: RunRecord | None
     inputs: list[RunInput]
+
+
+@dataclass(frozen=True)
+class EvaluationRow:
+    """One metric of an evaluation: the candidate's value, the compared alias holder's, and the difference."""
+
+    key: str
+    candidate: float | None
+    champion: float | None
+    delta: float | None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    result: EvaluationResult
+    rows: list[EvaluationRow]
 
 
 @dataclass(frozen=True)
@@ -117,3 +136,25 @@ def compare(versions: Sequence[ModelVersion]) -> list[ComparedMetric]:
             bars.append(Bar(value, start, abs(value) / span))
         rows.append(ComparedMetric(key, bars, len(set(values)) > 1))
     return rows
+
+
+def evaluations(
+    gate: RegistryGate, name: str, versions: Sequence[ModelVersion], limit: int = EVALUATIONS_SHOWN
+) -> list[Evaluation]:
+    """The model's newest stored evaluations, each with the candidate beside the alias holder it was scored with."""
+    newest: dict[str, int] = {}
+    for version in versions:
+        for item in gate.evaluations(name, version.version, limit):
+            newest[item.evaluation_id] = item.created_at
+    chosen = sorted(newest, key=lambda evaluation_id: newest[evaluation_id], reverse=True)[:limit]
+    found = []
+    for evaluation_id in chosen:
+        result = gate.get_evaluation(name, evaluation_id)
+        theirs = result.champion.metrics if result.champion is not None else {}
+        keys = sorted({*result.candidate.metrics, *theirs})
+        rows = [
+            EvaluationRow(key, result.candidate.metrics.get(key), theirs.get(key), result.deltas.get(key))
+            for key in keys
+        ]
+        found.append(Evaluation(result, rows))
+    return found

@@ -1,6 +1,6 @@
 """Model registry pages: every registered model (/models) and one model (/models/{name}) with its aliases and
-their history, versions, lineage and a metrics comparison; the promote and rollback dialogs are
-static/js/models-page.js."""
+their history, versions, lineage, a metrics comparison and stored evaluations; the promote and rollback dialogs
+and the servers serving it are drawn by static/js/models-page.js."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from ridgeline.server.deps import Datasets, Registry, Tracking
 from ridgeline.server.ui.views import model_data
 from ridgeline.server.ui.views.common import Pages
+from ridgeline.services.registry_gate import RegistryGate
 
 router = APIRouter()
 
@@ -53,6 +54,7 @@ def model_page(
         lineage=model_data.lineage(versions, tracking, datasets),
         compared=compared,
         comparison=model_data.compare(compared),
+        evaluations=model_data.evaluations(RegistryGate(registry.store), model.name, versions),
         history=list(reversed(history)),
         aliases=sorted(model.aliases.items()),
     )

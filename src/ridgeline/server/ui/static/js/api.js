@@ -6,6 +6,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = error?.code;
     this.field = error?.field;
+    this.details = error?.details;
   }
 }
 
