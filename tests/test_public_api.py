@@ -12,6 +12,7 @@ EXPECTED = {
     "start_run": "ridgeline.client.run",
     "Run": "ridgeline.client.run",
     "Client": "ridgeline.client.reader",
+    "load_model": "ridgeline.client.models",
     "RunRecord": "ridgeline.domain.entities",
     "RunPage": "ridgeline.domain.entities",
     "MetricHistory": "ridgeline.domain.entities",

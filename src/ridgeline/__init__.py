@@ -19,17 +19,20 @@ __all__ = [
     "__version__",
     "artifacts",
     "datasets",
+    "load_model",
     "start_run",
 ]
 
 if TYPE_CHECKING:
     from ridgeline import artifacts, datasets
+    from ridgeline.client.models import load_model
     from ridgeline.client.reader import Client
     from ridgeline.client.run import Run, start_run
     from ridgeline.domain.entities import MetricHistory, RunPage, RunRecord, RunStatus
 
 _LAZY = {
     "Client": "ridgeline.client.reader",
+    "load_model": "ridgeline.client.models",
     "Run": "ridgeline.client.run",
     "start_run": "ridgeline.client.run",
     "MetricHistory": "ridgeline.domain.entities",

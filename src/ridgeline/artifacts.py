@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ridgeline.domain.errors import InvalidArgument, NotFound
+
+if TYPE_CHECKING:
+    from ridgeline.client.backend import TrackingBackend
+    from ridgeline.domain.entities import ArtifactFile
 
 __all__ = ["download", "parse_runs_uri"]
 
@@ -47,16 +52,26 @@ def download(uri: str, dst: str | os.PathLike[str] = ".", *, tracking_uri: str |
             destination.parent.mkdir(parents=True, exist_ok=True)
             backend.download_artifact(run_id, path, destination)
             return destination
-        inside = [item for item in files if not path or item.path.startswith(f"{path}/")]
-        if not inside:
-            raise NotFound(f"run {run_id} has no artifact {path!r}", field="uri")
         root = target / path.rsplit("/", 1)[-1] if path else target
-        for item in inside:
-            # Paths were checked by the server (clean, relative): they cannot leave ``root``.
-            relative = item.path[len(path) + 1 :] if path else item.path
-            destination = root.joinpath(*relative.split("/"))
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            backend.download_artifact(run_id, item.path, destination)
+        download_folder(backend, run_id, path, folder_files(files, run_id, path), root)
         return root
     finally:
         backend.close()
+
+
+def folder_files(files: list[ArtifactFile], run_id: str, path: str) -> list[ArtifactFile]:
+    """The files inside the folder ``path`` (all of them for the run's root); NotFound when there are none."""
+    inside = [item for item in files if not path or item.path.startswith(f"{path}/")]
+    if not inside:
+        raise NotFound(f"run {run_id} has no artifact {path!r}", field="uri")
+    return inside
+
+
+def download_folder(backend: TrackingBackend, run_id: str, path: str, files: list[ArtifactFile], root: Path) -> None:
+    """Write ``files`` (inside the folder ``path``) under ``root``, keeping their layout below ``path``."""
+    for item in files:
+        # Paths were checked by the server (clean, relative): they cannot leave ``root``.
+        relative = item.path[len(path) + 1 :] if path else item.path
+        destination = root.joinpath(*relative.split("/"))
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        backend.download_artifact(run_id, item.path, destination)

@@ -108,6 +108,13 @@ SETTINGS: tuple[Setting, ...] = (
         1_000_000,
         "Largest uncommitted git diff a run keeps, in bytes (a larger one is recorded as truncated).",
     ),
+    Setting(
+        "allow_pickle",
+        "RIDGELINE_ALLOW_PICKLE",
+        False,
+        "`true`: `ridgeline.load_model` (and what calls it) loads pickle-based model packages without "
+        "`allow_pickle=True`. Unpickling runs the file's code: only for packages from sources you trust.",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -130,6 +137,7 @@ class Settings:
     capture: str
     system_metrics_interval: float
     git_diff_limit: int
+    allow_pickle: bool
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -173,6 +181,17 @@ def _convert(kind: Any, value: Any, setting: Setting) -> Any:
             return int(value)
         if kind in ("float", float):
             return float(value)
+        if kind in ("bool", bool):
+            return _boolean(value)
     except ValueError:
         raise ValueError(f"{setting.env}={value!r} is not a valid {kind}") from None
     return str(value)
+
+
+def _boolean(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{value!r} is not true or false")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,9 +12,11 @@ from ridgeline.domain.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from ridgeline.client.backend import TrackingBackend
+    from ridgeline.client.model_logging import ModelInfo
     from ridgeline.client.sender import Sender
     from ridgeline.client.uploader import ArtifactUploader, PendingUpload
     from ridgeline.config import Settings
+    from ridgeline.flavors.signature import Signature
 
 log = logging.getLogger("ridgeline")
 
@@ -89,6 +91,48 @@ class ArtifactLogging:
         from ridgeline.client.artifact_formats import figure_bytes
 
         self._log_bytes(name, figure_bytes(figure, name))
+
+    def log_model(
+        self,
+        model: Any,
+        name: str = "model",
+        *,
+        input_example: Any = None,
+        signature: Signature | dict[str, Any] | None = None,
+        register_as: str | None = None,
+        flavor: str | None = None,
+        serialization: str | None = None,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+    ) -> ModelInfo:
+        """Package ``model`` (scikit-learn, XGBoost, LightGBM, PyTorch, ONNX, or any object with ``predict``) and
+        store it as the run's artifacts under ``name/``; waits for the upload. See docs/model-format.md.
+
+        ``input_example`` (DataFrame, ndarray or list of dicts) gives the signature and is stored with the model;
+        ``register_as="NAME"`` also registers it as the next version of NAME. ``serialization="pickle"`` opts in to
+        pickle where a flavor offers it (loading such a package then needs ``allow_pickle=True``).
+        """
+        from ridgeline.client.model_logging import log_model
+
+        return log_model(
+            self,
+            model,
+            name,
+            input_example=input_example,
+            signature=signature,
+            register_as=register_as,
+            flavor=flavor,
+            serialization=serialization,
+            description=description,
+            tags=tags,
+        )
+
+    def _upload_and_wait(self, items: list[PendingUpload]) -> bool:
+        """Upload now and wait until these uploads ended (stored, spooled or failed); False when flush_timeout ran
+        out first."""
+        self._upload(items)
+        assert self._uploader is not None  # started by _upload
+        return self._uploader.wait(self._settings.flush_timeout)
 
     def _log_bytes(self, name: str, data: bytes) -> None:
         from ridgeline.client.uploader import PendingUpload

@@ -74,9 +74,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.tracking = TrackingService(store)
     app.state.datasets = DatasetService(store)
-    app.state.registry = RegistryService(store)
-    app.state.logged_models = LoggedModelService(store, app.state.tracking)
     app.state.artifacts = ArtifactService(store, open_storage(settings.artifacts_location), settings.max_artifact_size)
+    app.state.registry = RegistryService(store, app.state.artifacts)
+    app.state.logged_models = LoggedModelService(store, app.state.tracking)
 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)])
     # The bulk histories route comes first: /runs/histories must not be taken for a run id.

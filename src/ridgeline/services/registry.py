@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -33,6 +33,9 @@ from ridgeline.domain.registry import (
 )
 from ridgeline.domain.wire import encode_value
 from ridgeline.store.metadata import MetadataStore
+
+if TYPE_CHECKING:
+    from ridgeline.services.artifacts import ArtifactService
 
 GIT_COMMIT_TAGS = ("ridgeline.git.commit", "mlflow.source.git.commit")
 _RUNS_URI = "runs:/"
@@ -116,8 +119,10 @@ def search(items: list[T], views: list[RunView], filter: str | None, order_by: l
 
 
 class RegistryService:
-    def __init__(self, store: MetadataStore) -> None:
+    def __init__(self, store: MetadataStore, artifacts: ArtifactService | None = None) -> None:
         self.store = store
+        # Reads a Ridgeline model package's manifest when a version is registered from one (flavor, signature).
+        self.artifacts = artifacts
 
     # registered models -------------------------------------------------------------------------------------
 
@@ -196,6 +201,9 @@ class RegistryService:
             git_commit = next((run.tags[tag] for tag in GIT_COMMIT_TAGS if run.tags.get(tag)), None)
         if spec.stage not in STAGES:
             raise InvalidArgument(f"stage must be one of {', '.join(STAGES)}", field="stage")
+        flavor, signature = spec.flavor, spec.signature
+        if flavor is None and artifact_run_id is not None:
+            flavor, signature = self._package_description(artifact_run_id, artifact_path)
         now = now_ms()
         created = now if spec.created_at is None else v.check_timestamp(spec.created_at, "created_at")
         values: dict[str, Any] = {
@@ -209,8 +217,8 @@ class RegistryService:
             "status_message": "",
             "stage": spec.stage,
             "description": v.check_text(spec.description or "", "description", MAX_DESCRIPTION_LENGTH),
-            "flavor": spec.flavor,
-            "signature": None if spec.signature is None else orjson.dumps(spec.signature).decode(),
+            "flavor": flavor,
+            "signature": None if signature is None else orjson.dumps(signature).decode(),
             # Non-finite values as their strings: orjson would write NaN and ±inf as null and lose them.
             "metrics": orjson.dumps({key: encode_value(value) for key, value in metrics.items()}).decode(),
             "git_commit": git_commit,
@@ -219,6 +227,19 @@ class RegistryService:
             "updated_at": created,
         }
         return self.store.registry.create_version(model, values, check_tags(spec.tags))
+
+    def _package_description(self, run_id: str, path: str) -> tuple[str | None, dict[str, Any] | None]:
+        """(flavor, signature) from the manifest when the files are a Ridgeline model package, else nothing."""
+        from ridgeline.flavors.manifest import MANIFEST_NAME, parse_manifest
+
+        if self.artifacts is None:
+            return None, None
+        try:
+            data = b"".join(self.artifacts.read(run_id, f"{path}/{MANIFEST_NAME}" if path else MANIFEST_NAME))
+        except NotFound:
+            return None, None
+        manifest = parse_manifest(data)
+        return manifest.flavor, manifest.signature
 
     def _locate(self, source: str, logged_model_id: str | None) -> tuple[str | None, str, str | None]:
         """(run holding the files, folder in it, logged model) for a version's source."""
