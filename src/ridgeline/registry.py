@@ -45,7 +45,17 @@ def evaluate(
 
     with Client(tracking_uri) as client:
         chosen = None if metrics is None else list(metrics)
-        return run(client, model_uri, dataset, chosen, target=target, alias=alias, task=task, dataset_name=dataset_name)
+        return run(
+            client,
+            model_uri,
+            dataset,
+            chosen,
+            target=target,
+            alias=alias,
+            task=task,
+            dataset_name=dataset_name,
+            tracking_uri=tracking_uri,
+        )
 
 
 def promote(

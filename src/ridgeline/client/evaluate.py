@@ -44,13 +44,14 @@ def evaluate(
     alias: str | None,
     task: str | None,
     dataset_name: str | None,
+    tracking_uri: str | None,
 ) -> EvaluationResult:
     candidate = _registered(client, model_uri)
     data = load_data(client, dataset, dataset_name)
     labels, features = split_target(data.frame, target)
     champion = _holder(client, candidate, alias)
-    mine = score(candidate, features, labels, metrics, task)
-    theirs = None if champion is None else score(champion, features, labels, metrics, mine.task)
+    mine = score(candidate, features, labels, metrics, task, tracking_uri)
+    theirs = None if champion is None else score(champion, features, labels, metrics, mine.task, tracking_uri)
     spec = EvaluationSpec(
         version=candidate.version,
         metrics=mine.metrics,
@@ -89,12 +90,19 @@ def _holder(client: Client, candidate: ModelVersion, alias: str | None) -> Model
     return None if holder.version == candidate.version else holder
 
 
-def score(version: ModelVersion, features: pd.DataFrame, labels: Any, metrics: list[str] | None, task: Any) -> Any:
+def score(
+    version: ModelVersion,
+    features: pd.DataFrame,
+    labels: Any,
+    metrics: list[str] | None,
+    task: Any,
+    tracking_uri: str | None,
+) -> Any:
     """The version's performance on the data (a monitoring.performance.Performance)."""
     import ridgeline
     from ridgeline.monitoring.performance import compute
 
-    loaded = ridgeline.load_model(f"models:/{version.model_name}/{version.version}")
+    loaded = ridgeline.load_model(f"models:/{version.model_name}/{version.version}", tracking_uri=tracking_uri)
     predicted = _column(loaded.predict(features))
     return compute(labels, predicted, _scores(loaded, features, labels, predicted), task=task, metrics=metrics)
 
