@@ -13,6 +13,7 @@ import pytest
 
 import ridgeline
 from support.browser import UiServer, assert_focus_visible, navigate, open_page, tab_until, wait_ready
+from support.servers import running_server
 
 
 @dataclass(frozen=True)
@@ -309,3 +310,41 @@ def test_a_refused_promotion_names_the_failed_rule(
     page.locator("#promote-dialog button[type='submit']").click()
     assert "Name the alias" in error.inner_text()
     assert page.locator("#promote-alias").get_attribute("aria-invalid") == "true"
+
+
+def test_a_fresh_server_and_a_model_without_versions(tmp_path: Path, page: Any) -> None:
+    with running_server(tmp_path / "home") as url:
+        server = UiServer(url, tmp_path / "home")
+        open_page(page, server, "/models")
+        assert "run.log_model(model" in page.locator(".empty-state").inner_text()
+        assert page.locator("#model-search").count() == 0
+        with ridgeline.Client(tracking_uri=url) as client:
+            client.create_model("empty-model")
+        open_page(page, server, "/models")
+        assert texts(page, "#models tbody td")[:3] == ["empty-model", "none", ""]
+        open_page(page, server, "/models/empty-model")
+        assert "No version yet" in page.locator("main").inner_text()
+        assert "No alias yet" in page.locator("#aliases-title + p").inner_text()
+        assert page.locator("#promote-open").count() == 0 and page.locator("#comparison").count() == 0
+
+
+def test_a_failed_version_shows_why_and_cannot_be_promoted(
+    ui_server: UiServer, page: Any, console: Any, tmp_path: Path
+) -> None:
+    seed_model(ui_server, "has-failed", tmp_path, versions=2)
+    failed = {"status": "FAILED", "status_message": "upload <i>interrupted</i>"}
+    answer = httpx.patch(f"{ui_server.url}/api/v1/models/has-failed/versions/1", json=failed)
+    assert answer.status_code == 200, answer.text
+    console.expect("409")
+    open_page(page, ui_server, "/models/has-failed")
+    status = page.locator("#versions tr[data-version='1'] td").nth(4)
+    assert status.inner_text().split(maxsplit=1) == ["failed", "upload <i>interrupted</i>"]
+    assert page.locator("#versions i").count() == 0
+    page.locator("#promote-open").click()
+    assert page.locator("#promote-version option[value='1']").inner_text() == "v1 · failed"
+    page.select_option("#promote-version", "1")
+    page.locator("#promote-dialog button[type='submit']").click()
+    error = page.locator("#promote-error")
+    error.wait_for(state="visible")
+    assert "only a READY version can be promoted" in error.inner_text()
+    assert champion_of(ui_server, "has-failed") == 2

@@ -1,5 +1,6 @@
 """What the model page shows, worked out from registry entities: key metric columns, each version's lineage
-(run → dataset versions → commit) and the metrics comparison of chosen versions with its bar scale."""
+(run → dataset versions → commit), the metrics comparison of chosen versions with its bar scale, and the
+stored evaluations with the differences between candidate and alias holder."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ridgeline.domain.entities import RunInput, RunRecord
+from ridgeline.domain.entities import RunRecord
 from ridgeline.domain.errors import InvalidArgument, NotFound
-from ridgeline.domain.promotion import EvaluationResult
+from ridgeline.domain.promotion import EvaluationResult, VersionLineage
 from ridgeline.domain.registry import ModelVersion
 from ridgeline.services.datasets import DatasetService
 from ridgeline.services.registry_gate import RegistryGate
@@ -22,13 +23,6 @@ KEY_METRICS = 4
 MAX_COMPARED = 10
 DEFAULT_COMPARED = 4
 EVALUATIONS_SHOWN = 10
-
-
-@dataclass(frozen=True)
-class VersionLineage:
-    version: ModelVersion
-    run: RunRecord | None
-    inputs: list[RunInput]
 
 
 @dataclass(frozen=True)
@@ -76,7 +70,11 @@ def key_metrics(versions: Sequence[ModelVersion], limit: int = KEY_METRICS) -> l
 def lineage(
     versions: Sequence[ModelVersion], tracking: TrackingService, datasets: DatasetService
 ) -> list[VersionLineage]:
-    """Each version's source run (None when it has none or the run is gone) and the dataset versions it used."""
+    """Each version's source run (None when it has none or the run is gone) and the dataset versions it used.
+
+    The same as RegistryGate.version_lineage for every version, read in one pass: one run header per run and one
+    query for every run's inputs, rather than a full run and its inputs per version.
+    """
     run_ids = sorted({version.run_id for version in versions if version.run_id})
     runs: dict[str, RunRecord] = {}
     for run_id in run_ids:
