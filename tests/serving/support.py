@@ -41,7 +41,7 @@ class Model:
     estimator: Any
     signature: Signature
 
-    def predict(self, data: Any) -> Any:
+    def predict_prepared(self, data: Any) -> Any:
         return self.estimator.predict(data)
 
 
@@ -53,7 +53,7 @@ def fitted(version: int) -> Model:
 
 
 class Broken(Model):
-    def predict(self, data: Any) -> Any:
+    def predict_prepared(self, data: Any) -> Any:
         raise RuntimeError("this model always fails")
 
 

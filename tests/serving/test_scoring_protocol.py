@@ -27,7 +27,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def expected(*rows: dict[str, float]) -> list[float]:
     import pandas as pd
 
-    return fitted(1).predict(pd.DataFrame(list(rows))).tolist()
+    return fitted(1).predict_prepared(pd.DataFrame(list(rows))).tolist()
 
 
 @pytest.mark.parametrize(

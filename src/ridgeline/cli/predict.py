@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ridgeline.cli.common import err_console, user_errors
+from ridgeline.cli.common import TrackingOption, err_console, user_errors
 from ridgeline.serving.batch import DEFAULT_BATCH_ROWS
 
 
@@ -19,6 +19,7 @@ def predict(
     output: Path = typer.Option(..., "--output", "-o", help="The .parquet file to write: input columns + predictions."),
     batch_size: int = typer.Option(DEFAULT_BATCH_ROWS, "--batch-size", min=1, help="Rows scored at a time."),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help="Allow loading pickle-based model packages."),
+    tracking_uri: str | None = TrackingOption,
 ) -> None:
     """Score a file larger than memory, chunk by chunk, with a progress bar."""
     import ridgeline
@@ -26,15 +27,13 @@ def predict(
     from ridgeline.serving.models import Served
 
     with user_errors():
-        model = ridgeline.load_model(model_uri, allow_pickle=allow_pickle)
-        served = Served(None, model)
+        served = Served(None, ridgeline.load_model(model_uri, allow_pickle=allow_pickle, tracking_uri=tracking_uri))
         with Progress(
             TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console
         ) as bar:
             task = bar.add_task("rows", total=None)
             rows = score_file(
-                model,
-                served.prepare,
+                lambda frame: served.predict(served.prepare(frame)),
                 input.expanduser(),
                 output.expanduser(),
                 batch_size,

@@ -70,7 +70,7 @@ class ModelServerService:
             last_seen_at=now_ms(),
         )
         self.servers.save(server, model.id)
-        return server
+        return self.servers.get(server_id)
 
     def remove(self, server_id: str) -> None:
         self.servers.delete(check_id(server_id, "server_id"))

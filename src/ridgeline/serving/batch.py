@@ -69,28 +69,29 @@ def _with_predictions(chunk: Any, outputs: Any) -> Any:
 
 
 def score_file(
-    model: Any,
-    prepare: Callable[[Any], Any],
+    score: Callable[[Any], Any],
     source: Path,
     destination: Path,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: Callable[[int, int | None], None] = lambda done, total: None,
 ) -> int:
-    """Score ``source`` into ``destination`` (Parquet, written whole under a temporary name); returns the rows."""
+    """Score ``source`` into ``destination`` (Parquet, written whole under a temporary name) with ``score``
+    (a DataFrame chunk in, its predictions out); returns the number of rows."""
+    import pyarrow as pa
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
     if batch_rows < 1:
         raise InvalidArgument("--batch-size must be at least 1", field="batch_size")
     if not source.is_file():
         raise InvalidArgument(f"{source}: no such file", field="input")
-    batches, total = _batches(source, batch_rows)
     temporary = destination.with_name(f".{destination.name}.tmp")
     writer = None
     done = 0
     try:
+        batches, total = _batches(source, batch_rows)
         for chunk in _rechunk(batches, batch_rows):
             frame = chunk.to_pandas()
-            scored = _with_predictions(chunk, model.predict(prepare(frame)))
+            scored = _with_predictions(chunk, score(frame))
             if writer is None:
                 writer = pq.ParquetWriter(temporary, scored.schema)
             writer.write_table(scored)
@@ -100,6 +101,8 @@ def score_file(
             raise InvalidArgument(f"{source.name} holds no rows", field="input")
         writer.close()
         os.replace(temporary, destination)
+    except pa.ArrowInvalid as exc:
+        raise InvalidArgument(f"{source.name} cannot be read after row {done}: {exc}", field="input") from None
     finally:
         if writer is not None:
             writer.close()

@@ -21,7 +21,7 @@ log = logging.getLogger("ridgeline.serving")
 
 _REGISTRY_URI = re.compile(r"models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>[^/]+))")
 
-# Turns a model URI into an object with ``predict`` and ``signature`` (ridgeline.load_model in production).
+# Turns a model URI into an object with ``predict_prepared`` and ``signature`` (ridgeline.load_model's LoadedModel).
 Loader = Callable[[str], Any]
 # The version a registry URI names now (ridgeline.Client.resolve_model(uri).version in production).
 Resolver = Callable[[str], int]
@@ -61,7 +61,8 @@ class Served:
         return as_frame(data) if signature is None else prepare_input(data, signature)
 
     def predict(self, prepared: Any) -> Any:
-        return self.model.predict(prepared)
+        """Score what :meth:`prepare` made (LoadedModel.predict_prepared: no second check)."""
+        return self.model.predict_prepared(prepared)
 
 
 class Slot:

@@ -24,7 +24,7 @@ def production_app(options: ServeOptions) -> ScoringApp:
     client = Client(options.tracking_uri)
 
     def load(uri: str) -> Any:
-        return ridgeline.load_model(uri, allow_pickle=options.allow_pickle)
+        return ridgeline.load_model(uri, allow_pickle=options.allow_pickle, tracking_uri=options.tracking_uri)
 
     def resolve(uri: str) -> int:
         return client.resolve_model(uri).version
@@ -45,10 +45,13 @@ def serve(options: ServeOptions, log_level: str = "warning") -> None:
         lifespan="on",
         workers=options.workers,
     )
-    server = uvicorn.Server(config)
-    if options.workers <= 1:
-        server.run()
-        return
-    from uvicorn.supervisors import Multiprocess
+    try:
+        if options.workers <= 1:
+            uvicorn.Server(config).run()
+            return
+        from uvicorn.supervisors import Multiprocess
 
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    except KeyboardInterrupt:
+        # uvicorn shuts down cleanly on Ctrl-C (logs flushed, entry removed), then re-raises it: not an error.
+        return

@@ -57,7 +57,15 @@ class ModelServerStore:
         if not gone:
             raise NotFound(f"model server {server_id} not found", field="server_id")
 
-    def select(self, *, model_id: str | None = None, seen_since: int = 0) -> list[ModelServer]:
+    def get(self, server_id: str) -> ModelServer:
+        found = self.select(server_id=server_id)
+        if not found:
+            raise NotFound(f"model server {server_id} not found", field="server_id")
+        return found[0]
+
+    def select(
+        self, *, model_id: str | None = None, server_id: str | None = None, seen_since: int = 0
+    ) -> list[ModelServer]:
         """Servers seen at or after ``seen_since`` (ms), most recently seen first."""
         query = (
             select(model_servers, registered_models.c.name.label("model_name"))
@@ -66,6 +74,8 @@ class ModelServerStore:
         )
         if model_id is not None:
             query = query.where(model_servers.c.model_id == model_id)
+        if server_id is not None:
+            query = query.where(model_servers.c.id == server_id)
         with self.db.read() as conn:
             rows = conn.execute(query.order_by(model_servers.c.last_seen_at.desc(), model_servers.c.id)).all()
         return [

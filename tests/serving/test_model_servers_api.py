@@ -1,0 +1,91 @@
+"""/api/v1/model-servers on SQLite and PostgreSQL: servers report, are listed per model, and go away."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from ridgeline.domain.ids import new_id, now_ms
+from ridgeline.store.metadata import MetadataStore
+from ridgeline.store.model_servers import ModelServer, ModelServerStore
+
+
+def _report(**changes: object) -> dict[str, object]:
+    return {
+        "model": "house",
+        "uri": "models:/house@champion",
+        "url": "http://127.0.0.1:5180",
+        "version": 1,
+        "started_at": now_ms(),
+        "canary": {"alias": "challenger", "share": 10, "version": 2},
+        "shadow": None,
+        **changes,
+    }
+
+
+@pytest.fixture
+def api(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=f"{server}/api/v1") as http:
+        assert http.post("/models", json={"name": "house"}).status_code in (200, 201)
+        assert http.post("/models", json={"name": "other"}).status_code in (200, 201)
+        yield http
+
+
+def test_report_list_refresh_and_remove(api: httpx.Client) -> None:
+    first, second = new_id(), new_id()
+    created = api.put(f"/model-servers/{first}", json=_report())
+    assert created.status_code == 200, created.text
+    assert created.json()["canary"] == {"alias": "challenger", "share": 10, "version": 2}
+    api.put(f"/model-servers/{second}", json=_report(model="other", canary=None, shadow={"alias": "b", "version": 3}))
+    started = created.json()["started_at"]
+    moved = api.put(f"/model-servers/{first}", json=_report(version=2, started_at=started + 5)).json()
+    assert moved["version"] == 2
+    assert moved["started_at"] == started  # the first report's start time stays
+    assert moved["last_seen_at"] >= created.json()["last_seen_at"]
+    listed = api.get("/model-servers", params={"model": "house"}).json()["servers"]
+    assert [(server["id"], server["version"], server["model"]) for server in listed] == [(first, 2, "house")]
+    assert {server["id"] for server in api.get("/model-servers").json()["servers"]} == {first, second}
+    assert api.delete(f"/model-servers/{first}").status_code == 204
+    assert [server["id"] for server in api.get("/model-servers").json()["servers"]] == [second]
+    assert api.delete(f"/model-servers/{first}").json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_stale_servers_are_hidden_unless_asked(api: httpx.Client, store: MetadataStore) -> None:
+    """A server silent for over a minute (killed, crashed) is not listed as running."""
+    live, gone = new_id(), new_id()
+    api.put(f"/model-servers/{live}", json=_report())
+    long_ago = now_ms() - 3_600_000
+    model_id = store.registry.get_model("house").id
+    silent = ModelServer(gone, "house", "models:/house/1", "http://10.0.0.9:5180", 1, None, None, long_ago, long_ago)
+    ModelServerStore(store.database).save(silent, model_id)
+    assert [server["id"] for server in api.get("/model-servers").json()["servers"]] == [live]
+    listed = api.get("/model-servers", params={"include_stale": "true"}).json()["servers"]
+    assert [server["id"] for server in listed] == [live, gone]
+
+
+@pytest.mark.parametrize(
+    ("server_id", "body", "status", "field"),
+    [
+        ("not-an-id", _report(), 400, "server_id"),
+        (new_id(), _report(model="nosuch"), 404, "name"),
+        (new_id(), _report(version=0), 400, "version"),
+        (new_id(), _report(version="2"), 400, "version"),
+        (new_id(), _report(canary={"alias": "challenger", "share": 150}), 400, "canary.share"),
+        (new_id(), _report(canary={"share": 5}), 400, "canary"),
+        (new_id(), _report(shadow={"alias": "bad alias!"}), 400, "shadow.alias"),
+        (new_id(), _report(started_at=-1), 400, "started_at"),
+        (new_id(), {**_report(), "extra": 1}, 400, "extra"),
+    ],
+    ids=["bad-id", "unknown-model", "version-0", "version-string", "share", "no-alias", "alias", "started", "extra"],
+)
+def test_bad_reports(
+    api: httpx.Client, server_id: str, body: dict[str, object], status: int, field: str | None
+) -> None:
+    response = api.put(f"/model-servers/{server_id}", json=body)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    if field is not None:
+        assert error["field"] == field
+    assert api.get("/model-servers").json()["servers"] == []
