@@ -85,6 +85,7 @@ class RegistryGate:
     def get_evaluation(self, name: str, evaluation_id: str) -> EvaluationResult:
         rows = self.evaluations_store.by_id(v.check_id(evaluation_id, "evaluation_id"))
         if not rows or rows[0].model_name != name:
+            self.registry.get_model(name)  # an unknown model is named as such
             raise NotFound(f"Registered model {name!r} has no evaluation {evaluation_id!r}", field="evaluation_id")
         candidate, *others = rows
         return EvaluationResult(evaluation_id, name, candidate, others[0] if others else None, candidate.compared_alias)
@@ -92,7 +93,10 @@ class RegistryGate:
     def _dataset_version(self, version_id: str | None) -> str | None:
         if version_id is None:
             return None
-        self.store.datasets.version(v.check_id(version_id, "dataset_version_id"))
+        try:
+            self.store.datasets.version(v.check_id(version_id, "dataset_version_id"))
+        except NotFound as missing:
+            raise NotFound(missing.message, field="dataset_version_id") from None
         return version_id
 
     # promotion -----------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.promotion import EvaluationSpec, evaluation_to_json, promotion_to_json, result_to_json
@@ -27,6 +27,16 @@ router = APIRouter(tags=["registry"])
 _METRICS = '{name: number}; NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity"'
 
 
+def _not_bool(value: object) -> object:
+    # Pydantic would otherwise store true as 1.0.
+    if isinstance(value, bool):
+        raise ValueError("a metric is a number, not true or false")
+    return value
+
+
+Metric = Annotated[float | str, BeforeValidator(_not_bool)]
+
+
 def _gate(registry: Registry) -> RegistryGate:
     return RegistryGate(registry.store)
 
@@ -36,7 +46,7 @@ Gate = Annotated[RegistryGate, Depends(_gate)]
 
 class EvaluationCreate(Strict):
     version: int | str = Field(description="the candidate version's number")
-    metrics: dict[str, float | str] = Field(description=f"the candidate's metrics, {_METRICS}")
+    metrics: dict[str, Metric] = Field(description=f"the candidate's metrics, {_METRICS}")
     dataset_name: str = Field(description="the evaluation data's name (a logged dataset's, or a label)")
     dataset_digest: str = Field(description="its content hash (1-64 printable characters)")
     dataset_version_id: str | None = Field(None, description="the logged dataset version, when it is one")
@@ -44,7 +54,7 @@ class EvaluationCreate(Strict):
     rows: int = Field(description="how many rows were scored")
     alias: str | None = Field(None, description="the alias whose holder was scored beside the candidate")
     champion_version: int | None = Field(None, description="that holder's version (the alias's current one)")
-    champion_metrics: dict[str, float | str] | None = Field(None, description=f"its metrics, {_METRICS}")
+    champion_metrics: dict[str, Metric] | None = Field(None, description=f"its metrics, {_METRICS}")
 
 
 class PromoteBody(Strict):
@@ -61,7 +71,7 @@ class RollbackBody(Strict):
     alias: str = "champion"
 
 
-def _numbers(metrics: dict[str, float | str] | None, field: str) -> dict[str, float] | None:
+def _numbers(metrics: dict[str, Metric] | None, field: str) -> dict[str, float] | None:
     if metrics is None:
         return None
     for key, value in metrics.items():
