@@ -8,6 +8,7 @@ from that run.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,22 @@ def save_package(
     folder.mkdir(parents=True, exist_ok=True)
     if any(folder.iterdir()):
         raise InvalidArgument(f"{folder} is not empty; a model package needs a folder of its own", field="path")
+    try:
+        return _save(model, folder, flavor, input_example, signature, serialization)
+    except BaseException:
+        # No half-written package is left behind to be mistaken for a whole one.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _save(
+    model: Any,
+    folder: Path,
+    flavor: str | None,
+    input_example: Any,
+    signature: Signature | dict[str, Any] | None,
+    serialization: str | None,
+) -> Manifest:
     impl = get_flavor(flavor or detect_flavor(model))
     chosen = signature if isinstance(signature, Signature | None) else Signature.from_json(signature)
     prepared = None

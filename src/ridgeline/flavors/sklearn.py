@@ -11,14 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ridgeline.domain.errors import InvalidArgument
-from ridgeline.flavors.base import (
-    Loaded,
-    Saved,
-    check_pickle_allowed,
-    distributions_of,
-    refuse_serialization,
-    requirement,
-)
+from ridgeline.flavors.base import Loaded, Saved, check_pickle_allowed, distributions_of, refuse_serialization
 from ridgeline.flavors.manifest import Manifest
 
 _SKOPS_FILE = "model.skops"
@@ -36,15 +29,15 @@ class SklearnFlavor:
             import joblib
 
             joblib.dump(model, folder / _PICKLE_FILE)
-            return Saved(sklearn.__version__, "pickle", [requirement("scikit-learn"), requirement("joblib")])
+            return Saved(sklearn.__version__, "pickle", distributions_of(["sklearn", "joblib", "numpy"]))
         import skops.io
 
         path = folder / _SKOPS_FILE
         skops.io.dump(model, path)
         types = sorted(skops.io.get_untrusted_types(file=path))
-        requirements = [requirement("scikit-learn"), requirement("skops"), requirement("numpy")]
-        extra = [item for item in distributions_of(types) if item.split("==")[0] not in ("scikit-learn", "numpy")]
-        return Saved(sklearn.__version__, "skops", requirements + extra, {"trusted_types": types})
+        # The packages of the recorded types too: a third-party estimator inside a pipeline is needed to load it.
+        requirements = distributions_of(["sklearn", "skops", "numpy", *types])
+        return Saved(sklearn.__version__, "skops", requirements, {"trusted_types": types})
 
     def load(self, folder: Path, manifest: Manifest, *, allow_pickle: bool) -> Loaded:
         if manifest.serialization == "pickle":
