@@ -59,6 +59,8 @@ def log_model(
     from ridgeline.flavors.signature import Signature
     from ridgeline.store.artifacts.paths import check_path
 
+    if run._finished:
+        run._refuse_finished()  # before the work of packaging (the upload checks again, under the lock)
     prefix = check_path(name, "name")
     if register_as is not None:
         check_model_name(register_as, "register_as")

@@ -17,16 +17,16 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ridgeline.domain.errors import InvalidArgument
+from ridgeline.flavors.spec import ColumnSpec, Signature, Spec, TableSpec, TensorSpec
 
-ColumnType = Literal["boolean", "integer", "long", "float", "double", "string", "datetime"]
-COLUMN_TYPES: tuple[str, ...] = ("boolean", "integer", "long", "float", "double", "string", "datetime")
+__all__ = ["ColumnSpec", "Signature", "TableSpec", "TensorSpec", "infer_signature", "infer_spec", "prepare_input"]
+
 _NUMPY: dict[str, Any] = {
     "boolean": np.bool_,
     "integer": np.int32,
@@ -39,75 +39,6 @@ _NUMPY: dict[str, Any] = {
 _FLOATS = ("float", "double")
 _INTEGERS = ("integer", "long")
 ExtraColumns = Literal["ignore", "error"]
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnSpec:
-    name: str
-    type: str
-    nullable: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class TensorSpec:
-    dtype: str
-    shape: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    columns: tuple[ColumnSpec, ...]
-    format: Literal["dataframe", "ndarray"] = "dataframe"
-
-    @property
-    def names(self) -> list[str]:
-        return [column.name for column in self.columns]
-
-
-Spec = TableSpec | TensorSpec
-
-
-@dataclass(frozen=True)
-class Signature:
-    inputs: Spec
-    outputs: Spec | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"inputs": _spec_to_json(self.inputs), "outputs": _spec_to_json(self.outputs)}
-
-    @classmethod
-    def from_json(cls, data: Any) -> Signature:
-        """Read the JSON form back; anything malformed is an ``InvalidArgument`` on ``signature``."""
-        if not isinstance(data, Mapping) or "inputs" not in data:
-            raise InvalidArgument("a signature is an object with 'inputs' (and 'outputs')", field="signature")
-        outputs = data.get("outputs")
-        return cls(_spec_from_json(data["inputs"]), None if outputs is None else _spec_from_json(outputs))
-
-
-def _spec_to_json(spec: Spec | None) -> dict[str, Any] | None:
-    if spec is None:
-        return None
-    if isinstance(spec, TensorSpec):
-        return {"type": "tensor", "dtype": spec.dtype, "shape": list(spec.shape)}
-    columns = [{"name": col.name, "type": col.type, "nullable": col.nullable} for col in spec.columns]
-    return {"type": "table", "format": spec.format, "columns": columns}
-
-
-def _spec_from_json(data: Any) -> Spec:
-    try:
-        if data["type"] == "tensor":
-            shape = tuple(int(size) for size in data["shape"])
-            return TensorSpec(str(np.dtype(data["dtype"])), shape)
-        if data["type"] == "table" and data.get("format", "dataframe") in ("dataframe", "ndarray"):
-            columns = tuple(
-                ColumnSpec(str(col["name"]), str(col["type"]), bool(col.get("nullable", False)))
-                for col in data["columns"]
-            )
-            if columns and all(col.type in COLUMN_TYPES for col in columns):
-                return TableSpec(columns, data.get("format", "dataframe"))
-    except (KeyError, TypeError, ValueError):
-        pass
-    raise InvalidArgument(f"malformed signature part: {data!r:.200}", field="signature")
 
 
 # inference ---------------------------------------------------------------------------------------------------
@@ -233,7 +164,7 @@ def _columns_of(data: Any, spec: TableSpec, extra: ExtraColumns) -> list[Any]:
         _check_width(rows.shape[1], names)
         return [rows[:, i] for i in range(len(names))]
     if isinstance(data, Mapping):
-        lengths = {len(values) if isinstance(values, Sequence | np.ndarray) else -1 for values in data.values()}
+        lengths = {_column_length(values) for values in data.values()}
         if len(lengths) != 1 or -1 in lengths:
             raise InvalidArgument("a dict of columns maps each column name to a list of values, all of one length")
         _check_rows(lengths.pop())
@@ -255,6 +186,13 @@ def _columns_of(data: Any, spec: TableSpec, extra: ExtraColumns) -> list[Any]:
     raise InvalidArgument(
         f"the model takes a pandas DataFrame, a numpy array or a list of dicts, not {type(data).__name__}"
     )
+
+
+def _column_length(values: Any) -> int:
+    """The number of values in one column of a dict of columns; -1 for what is not a column."""
+    if isinstance(values, Sequence | np.ndarray | pd.Series) and not isinstance(values, str | bytes):
+        return len(values)
+    return -1
 
 
 def _record_columns(rows: Sequence[Mapping[str, Any]], names: list[str], extra: ExtraColumns) -> list[list[Any]]:
