@@ -5,6 +5,7 @@ dataset-version lookup; bad requests answered with a clear 4xx in Ridgeline's er
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import quote
 
@@ -30,24 +31,19 @@ def http(server: str) -> Iterator[httpx.Client]:
 def trained(http: httpx.Client) -> dict[str, Any]:
     """A run that used a logged dataset and recorded its commit, and three versions of NAME from it."""
     run_id = make_run(http, "gate", name="trainer")["id"]
-    described = describe(pd.DataFrame({"x": [1, 2, 3], "y": [0, 1, 0]}))
-    dataset = {
-        "name": "churn-train",
-        "context": "training",
-        "digest": described.digest,
-        "kind": described.kind,
-        "rows": described.rows,
-        "size_bytes": described.size_bytes,
-        "schema": described.schema,
-        "profile": described.profile,
-        "source": "memory",
-    }
-    version = ok(http.post(f"/runs/{run_id}/datasets", json=dataset), 201)
+    training = _dataset("churn-train", pd.DataFrame({"x": [1, 2, 3], "y": [0, 1, 0]}))
+    version = ok(http.post(f"/runs/{run_id}/datasets", json=training), 201)
     log(http, run_id, tags={"ridgeline.git.commit": "feedc0de"})
     ok(http.post("/models", json={"name": NAME}), 201)
     for _ in range(3):
         ok(http.post(f"{M}/versions", json={"source": f"runs:/{run_id}/model"}), 201)
     return {"run_id": run_id, "dataset_version": version}
+
+
+def _dataset(name: str, frame: pd.DataFrame) -> dict[str, Any]:
+    """What run.log_dataset sends for a DataFrame used in training."""
+    described = asdict(describe(frame))
+    return {"name": name, "context": "training", **{key: value for key, value in described.items() if key != "files"}}
 
 
 def _evaluation(version: int, metrics: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -188,7 +184,12 @@ def test_lineage_both_ways_and_dataset_version_lookup(http: httpx.Client, traine
 
     trained_on = ok(http.get(f"/dataset-versions/{dataset_version['id']}/model-versions"))["versions"]
     assert [(item["model_name"], item["version"]) for item in trained_on] == [(NAME, 3), (NAME, 2), (NAME, 1)]
-    other = ok(http.post(f"/runs/{make_run(http, 'gate')['id']}/datasets", json=_other_dataset()), 201)
+    other = ok(
+        http.post(
+            f"/runs/{make_run(http, 'gate')['id']}/datasets", json=_dataset("unused", pd.DataFrame({"z": [5.0, 6.0]}))
+        ),
+        201,
+    )
     assert ok(http.get(f"/dataset-versions/{other['id']}/model-versions"))["versions"] == []
 
     newest = ok(http.get("/datasets/resolve", params={"name": "churn-train"}))
@@ -207,21 +208,6 @@ def test_a_version_whose_run_is_unknown_has_lineage_ending_at_the_version(
     outside = ok(http.post(f"{M}/versions", json={"source": "s3://bucket/model"}), 201)
     lineage = ok(http.get(f"{M}/versions/{outside['version']}/lineage"))
     assert (lineage["run"], lineage["inputs"], lineage["git_commit"]) == (None, [], None)
-
-
-def _other_dataset() -> dict[str, Any]:
-    described = describe(pd.DataFrame({"z": [5.0, 6.0]}))
-    return {
-        "name": "unused",
-        "context": "training",
-        "digest": described.digest,
-        "kind": described.kind,
-        "rows": described.rows,
-        "size_bytes": described.size_bytes,
-        "schema": described.schema,
-        "profile": described.profile,
-        "source": "memory",
-    }
 
 
 def test_bad_requests_get_clear_errors_and_change_nothing(http: httpx.Client, trained: dict[str, Any]) -> None:
@@ -326,11 +312,8 @@ def test_bad_requests_get_clear_errors_and_change_nothing(http: httpx.Client, tr
         ("GET", "/datasets/resolve", {"name": "churn-train", "version": "0000"}, 400, "INVALID_ARGUMENT", "version"),
     ]
     for method, path, payload, status, code, field in cases:
-        if method == "GET":
-            response = http.request(method, path, params=payload)
-        else:
-            response = http.request(method, path, json=payload)
-        found = error(response, status, code, field)
+        sent = {"params" if method == "GET" else "json": payload}
+        found = error(http.request(method, path, **sent), status, code, field)
         assert len(found["message"]) > 10, (method, path, found)
     assert state() == before
     assert dataset_version_id == ok(http.get("/datasets/resolve", params={"name": "churn-train"}))["id"]
