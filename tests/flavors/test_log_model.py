@@ -3,13 +3,16 @@ version from a package (or from something that only looks like one)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
 import ridgeline
-from ridgeline.domain.errors import Conflict, InvalidArgument
+from ridgeline.domain.errors import Conflict, InvalidArgument, Unavailable
+from support.servers import running_server
 
 Table = tuple[pd.DataFrame, np.ndarray]
 
@@ -62,3 +65,28 @@ def test_registering_later_reads_the_package(tracking_uri: str, table: Table) ->
             client.create_model_version("later", f"runs:/{run.id}/broken")
         assert refused.value.field == "manifest"
         assert [item.version for item in client.get_model_versions("later")] == [2, 1]
+
+
+def test_with_the_server_down_the_model_waits_in_the_spool_unregistered(
+    home: Path, tmp_path: Path, table: Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RIDGELINE_HTTP_TIMEOUT", "2")
+    frame, label = table
+    model = LogisticRegression().fit(frame, label)
+    database = f"sqlite:///{tmp_path / 'meta.db'}"
+    with running_server(home, database) as url:
+        run = ridgeline.start_run(project="flavors", tracking_uri=url)
+        run.log_metric("acc", 0.5)
+        assert run.flush()
+    with pytest.raises(Unavailable, match=r"went to the spool.*not registered") as refused:
+        run.log_model(model, input_example=frame.head(2), register_as="down")
+    assert refused.value.field == "register_as"
+    assert run.log_model(model, "unregistered").registered_version is None  # straight to the spool now
+    with running_server(home, database, port=int(url.rsplit(":", 1)[1])):
+        run.finish()  # delivers the spool: nothing was lost
+        with ridgeline.Client(url) as client:
+            client.create_model("down")
+            version = client.create_model_version("down", f"runs:/{run.id}/model")
+            assert version.flavor == "sklearn" and version.signature is not None
+        loaded = ridgeline.load_model("models:/down/1", tracking_uri=url)
+        np.testing.assert_array_equal(loaded.predict(frame), model.predict(frame))

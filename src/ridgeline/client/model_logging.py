@@ -97,12 +97,15 @@ def log_model(
 
 def _check_stored(run: ArtifactLogging, prefix: str, manifest: Manifest) -> None:
     """Every file of the package on the server as written (not failed, not waiting in the spool)."""
-    stored = {item.path: item.sha256 for item in run._backend.list_artifacts(run.id, f"{prefix}/")}
+    later = "so it was not registered; register it later with Client.create_model_version"
+    try:
+        stored = {item.path: item.sha256 for item in run._backend.list_artifacts(run.id, f"{prefix}/")}
+    except Unavailable as exc:
+        raise Unavailable(f"the model went to the spool ({exc}), {later}", field="register_as") from None
     for relative, info in manifest.files.items():
         if stored.get(f"{prefix}/{relative}") != info["sha256"]:
             raise Unavailable(
-                f"the model's file {relative} is not on the server yet (its upload failed or went to the spool), "
-                "so it was not registered; register it later with Client.create_model_version",
+                f"the model's file {relative} is not on the server (its upload failed or went to the spool), {later}",
                 field="register_as",
             )
 
