@@ -48,6 +48,7 @@ MODULES = [
     "bench_ui",
     "bench_artifacts",
     "bench_mlflow_api",
+    "bench_serving",
 ]
 RESULTS = WORK_DIR / "results.json"
 HEADERS = ["benchmark", "measure", "unit", "Ridgeline", "MLflow", "ratio", "target", "met"]

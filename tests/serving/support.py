@@ -57,10 +57,11 @@ class Broken(Model):
         raise RuntimeError("this model always fails")
 
 
-def register_versions(home: Path, name: str, count: int) -> ridgeline.Client:
-    """``count`` versions of ``name`` (their files do not matter to the local loader) in the data folder ``home``."""
-    client = ridgeline.Client(str(home))
-    with ridgeline.start_run(project="serving", tracking_uri=str(home)) as run:
+def register_versions(tracking: Path | str, name: str, count: int) -> ridgeline.Client:
+    """``count`` versions of ``name`` (their files do not matter to the local loader) in the data folder or
+    server ``tracking``."""
+    client = ridgeline.Client(str(tracking))
+    with ridgeline.start_run(project="serving", tracking_uri=str(tracking)) as run:
         run_id = run.id
     client.create_model(name)
     for _ in range(count):
@@ -75,7 +76,7 @@ def scoring_server(
     """The scoring app on a free port; ``models`` maps a version to the model ``models:/NAME/VERSION`` loads."""
     port = free_port()
     options = ServeOptions(**{**options.__dict__, "port": port, "tracking_uri": str(home), **overrides})
-    client = ridgeline.Client(str(home))
+    client = ridgeline.Client(options.tracking_uri)
 
     def load(uri: str) -> Model:
         return models[int(uri.rsplit("/", 1)[1])]

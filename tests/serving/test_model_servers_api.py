@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
+import pyarrow.dataset as ds
 import pytest
 
 from ridgeline.domain.ids import new_id, now_ms
+from ridgeline.serving.options import ServeOptions
 from ridgeline.store.metadata import MetadataStore
 from ridgeline.store.model_servers import ModelServer, ModelServerStore
+from serving.support import fitted, register_versions, scoring_server
+
+BODY = {"dataframe_records": [{"x1": 0.25, "x2": 0.5}]}
 
 
 def _report(**changes: object) -> dict[str, object]:
@@ -89,3 +95,72 @@ def test_bad_reports(
     if field is not None:
         assert error["field"] == field
     assert api.get("/model-servers").json()["servers"] == []
+
+
+def _row(**changes: object) -> dict[str, object]:
+    return {
+        "request_id": "r1",
+        "row": 0,
+        "timestamp": now_ms(),
+        "model": "house",
+        "version": 1,
+        "role": "primary",
+        "latency_ms": 0.5,
+        "inputs": '{"x1": 1.0}',
+        "output": "2.5",
+        "error": None,
+        **changes,
+    }
+
+
+def test_predictions_sent_to_the_tracking_server(api: httpx.Client, home: Path) -> None:
+    server_id = new_id()
+    api.put(f"/model-servers/{server_id}", json=_report())
+    rows = [_row(row=0), _row(row=1, role="shadow", output=None, error="ValueError: no")]
+    assert api.post(f"/model-servers/{server_id}/predictions", json={"rows": rows}).status_code == 204
+    logged = ds.dataset(home / "predictions", format="parquet", partitioning="hive").to_table().to_pylist()
+    assert sorted((row["row"], row["role"], row["output"], row["error"]) for row in logged) == [
+        (0, "primary", "2.5", None),
+        (1, "shadow", None, "ValueError: no"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "status", "field"),
+    [
+        ([], 400, "rows"),
+        ([_row(model="other")], 400, "rows[0].model"),
+        ([_row(role="backup")], 400, "rows[0].role"),
+        ([_row(timestamp=-5)], 400, "rows[0].timestamp"),
+        ([_row(row="0")], 400, "rows.0.row"),
+        ([{**_row(), "extra": 1}], 400, "rows.0.extra"),
+    ],
+    ids=["none", "other-model", "role", "timestamp", "row-string", "extra"],
+)
+def test_bad_prediction_rows(api: httpx.Client, home: Path, rows: list[object], status: int, field: str) -> None:
+    server_id = new_id()
+    api.put(f"/model-servers/{server_id}", json=_report())
+    response = api.post(f"/model-servers/{server_id}/predictions", json={"rows": rows})
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["field"] == field
+    assert not (home / "predictions").exists()
+    unknown = api.post(f"/model-servers/{new_id()}/predictions", json={"rows": [_row()]})
+    assert unknown.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_a_model_server_with_a_remote_tracking_uri(server: str, home: Path, tmp_path: Path) -> None:
+    """Reports itself and ships its predictions to the tracking server: nothing is written on its side."""
+    with register_versions(server, "house", 1) as client:
+        client.set_model_alias("house", "champion", 1)
+    options = ServeOptions(uri="models:/house@champion")
+    with scoring_server(tmp_path, options, {1: fitted(1)}, tracking_uri=server) as (url, runtime):
+        for index in range(3):
+            assert httpx.post(f"{url}/invocations", json=BODY, headers={"X-Request-Id": f"q{index}"}).is_success
+        listed = httpx.get(f"{server}/api/v1/model-servers").json()["servers"]
+        assert [(entry["id"], entry["url"], entry["version"]) for entry in listed] == [
+            (runtime.options.server_id, url, 1)
+        ]
+    assert httpx.get(f"{server}/api/v1/model-servers").json()["servers"] == []
+    logged = ds.dataset(home / "predictions", format="parquet", partitioning="hive").to_table().to_pylist()
+    assert sorted(row["request_id"] for row in logged) == ["q0", "q1", "q2"]
+    assert not (tmp_path / "predictions").exists()

@@ -166,3 +166,34 @@ def test_prediction_log_rows(tmp_path: Path) -> None:
     assert {row["request_id"] for row in rows} == {"two-rows"}
     assert {(row["model"], row["version"], row["role"]) for row in rows} == {("house", 1, "primary")}
     assert all(row["latency_ms"] >= 0 and row["error"] is None and row["timestamp"] is not None for row in rows)
+
+
+def test_micro_batching_answers_each_request_with_its_own_rows(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    register_versions(tmp_path, "house", 1).set_model_alias("house", "champion", 1)
+    model = fitted(1)
+    options = ServeOptions(uri="models:/house@champion", batch_max=64, batch_wait_ms=2, log_predictions=False)
+    answers: dict[int, list[float]] = {}
+    with scoring_server(tmp_path, options, {1: model}) as (url, _):
+
+        def work(worker: int) -> None:
+            with httpx.Client(base_url=url, timeout=30) as http:
+                for index in range(worker * 100, worker * 100 + 40):
+                    rows = [{"x1": float(index), "x2": float(row)} for row in range(1 + index % 3)]
+                    response = http.post("/invocations", json={"dataframe_records": rows})
+                    assert response.status_code == 200, response.text
+                    answers[index] = response.json()["predictions"]
+
+        threads = [threading.Thread(target=work, args=(worker,)) for worker in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        bad = httpx.post(f"{url}/invocations", json={"dataframe_records": [{"x1": 1.0}]})
+    assert bad.status_code == 400  # checked before it joins a batch
+    assert len(answers) == 16 * 40
+    for index, predictions in answers.items():
+        rows = pd.DataFrame({"x1": float(index), "x2": np.arange(1 + index % 3, dtype=float)})
+        np.testing.assert_allclose(predictions, model.predict_prepared(rows))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from ridgeline.domain.errors import InvalidArgument
+from ridgeline.domain.errors import InvalidArgument, Unavailable
 from ridgeline.domain.ids import now_ms
 from ridgeline.domain.registry import check_alias, check_model_name
 from ridgeline.domain.validation import check_id, check_text, check_timestamp
@@ -17,6 +18,8 @@ from ridgeline.store.model_servers import ModelServer, ModelServerStore
 REPORT_INTERVAL_S = 10.0
 STALE_AFTER_MS = 60_000
 _MAX_URI = 2000
+MAX_PREDICTION_ROWS = 10_000
+PREDICTION_ROLES = ("primary", "canary", "shadow")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +52,10 @@ def _check_policy(value: object, field: str, *, with_share: bool) -> dict[str, A
 
 
 class ModelServerService:
-    def __init__(self, store: MetadataStore) -> None:
+    def __init__(self, store: MetadataStore, predictions_folder: Path | None = None) -> None:
         self.store = store
         self.servers = ModelServerStore(store.database)
+        self.predictions_folder = predictions_folder
 
     def report(self, server_id: str, report: ServerReport) -> ModelServer:
         check_id(server_id, "server_id")
@@ -74,6 +78,34 @@ class ModelServerService:
 
     def remove(self, server_id: str) -> None:
         self.servers.delete(check_id(server_id, "server_id"))
+
+    def log_predictions(self, server_id: str, rows: list[dict[str, Any]]) -> int:
+        """Append a reported server's prediction rows (store/prediction_log.py's columns) to the Parquet log."""
+        server = self.servers.get(check_id(server_id, "server_id"))
+        if self.predictions_folder is None:
+            raise Unavailable("this tracking backend keeps no prediction log", field="server_id")
+        if not 0 < len(rows) <= MAX_PREDICTION_ROWS:
+            raise InvalidArgument(f"send 1 to {MAX_PREDICTION_ROWS} rows at a time, not {len(rows)}", field="rows")
+        for index, row in enumerate(rows):
+            if row["model"] != server.model_name:
+                raise InvalidArgument(
+                    f"rows[{index}] is for model {row['model']!r}; this server serves {server.model_name!r}",
+                    field=f"rows[{index}].model",
+                )
+            if row["role"] not in PREDICTION_ROLES:
+                raise InvalidArgument(
+                    f"rows[{index}].role is one of {', '.join(PREDICTION_ROLES)}", field=f"rows[{index}].role"
+                )
+            check_timestamp(row["timestamp"], f"rows[{index}].timestamp")
+        try:
+            from ridgeline.store import prediction_log
+
+            prediction_log.write(self.predictions_folder, rows, writer=f"{server_id[:8]}-server")
+        except ImportError:
+            raise Unavailable(
+                "the tracking server needs pyarrow to keep prediction logs: pip install 'ridgeline[serve]'"
+            ) from None
+        return len(rows)
 
     def list(self, model_name: str | None = None, *, include_stale: bool = False) -> list[ModelServer]:
         """Servers that reported lately (all of them with ``include_stale``), most recently seen first."""

@@ -137,7 +137,9 @@ def as_frame(data: Input) -> Any:
     return data
 
 
-def _from_split(value: Any) -> pd.DataFrame:
+def _from_split(value: Any) -> Input:
+    """Columns by name when the split names them (no DataFrame built here: prepare_input takes columns faster),
+    else a DataFrame with positional columns as MLflow makes one."""
     import pandas as pd
 
     field = "dataframe_split"
@@ -148,16 +150,19 @@ def _from_split(value: Any) -> pd.DataFrame:
         raise InvalidArgument(f"{field}.data must be a list of rows (lists)", field=f"{field}.data")
     if not rows:
         raise InvalidArgument(f"{field} holds no rows", field=f"{field}.data")
-    if columns is not None:
-        if not isinstance(columns, list) or not all(isinstance(name, str) for name in columns):
-            raise InvalidArgument(f"{field}.columns must be a list of names", field=f"{field}.columns")
-        wrong = next((i for i, row in enumerate(rows) if len(row) != len(columns)), None)
-        if wrong is not None:
-            raise InvalidArgument(
-                f"{field}.data row {wrong} has {len(rows[wrong])} values for {len(columns)} columns",
-                field=f"{field}.data",
-            )
-    return pd.DataFrame(rows, columns=columns)
+    if columns is None:
+        return pd.DataFrame(rows)
+    if not isinstance(columns, list) or not all(isinstance(name, str) for name in columns):
+        raise InvalidArgument(f"{field}.columns must be a list of names", field=f"{field}.columns")
+    if len(set(columns)) != len(columns):
+        raise InvalidArgument(f"{field}.columns names a column twice", field=f"{field}.columns")
+    wrong = next((i for i, row in enumerate(rows) if len(row) != len(columns)), None)
+    if wrong is not None:
+        raise InvalidArgument(
+            f"{field}.data row {wrong} has {len(rows[wrong])} values for {len(columns)} columns",
+            field=f"{field}.data",
+        )
+    return {name: list(values) for name, values in zip(columns, zip(*rows, strict=True), strict=True)}
 
 
 def _from_tensor_input(value: Any, field: str) -> Input:

@@ -1,7 +1,8 @@
 """The server tells the tracking backend what it serves, every few seconds (the ``model_servers`` table).
 
-Over HTTP it calls ``PUT /api/v1/model-servers/{id}``; with a local tracking URI (a folder or a database) it
-writes through the service directly. Reports are best effort: a tracking backend that is down never affects
+Over HTTP it calls ``PUT /api/v1/model-servers/{id}`` (and sends the prediction log to
+``POST /api/v1/model-servers/{id}/predictions``); with a local tracking URI (a folder or a database) it writes
+through the service directly. Reports are best effort: a tracking backend that is down never affects
 serving, the next report simply tries again. A clean shutdown removes the entry.
 """
 
@@ -16,9 +17,10 @@ from ridgeline.config import Settings
 from ridgeline.services.model_servers import ServerReport
 
 log = logging.getLogger("ridgeline.serving")
+_ROWS_PER_POST = 5_000
 
 
-class _HttpTarget:
+class HttpTarget:
     def __init__(self, base_url: str, timeout: float) -> None:
         import httpx
 
@@ -36,12 +38,17 @@ class _HttpTarget:
         }
         self._http.put(f"/model-servers/{server_id}", json=body).raise_for_status()
 
+    def write_predictions(self, server_id: str, rows: list[dict[str, Any]]) -> None:
+        for start in range(0, len(rows), _ROWS_PER_POST):
+            chunk = rows[start : start + _ROWS_PER_POST]
+            self._http.post(f"/model-servers/{server_id}/predictions", json={"rows": chunk}).raise_for_status()
+
     def remove(self, server_id: str) -> None:
         self._http.delete(f"/model-servers/{server_id}")
         self._http.close()
 
 
-class _LocalTarget:
+class LocalTarget:
     def __init__(self, metadata_uri: str) -> None:
         from ridgeline.services.model_servers import ModelServerService
         from ridgeline.store.metadata import MetadataStore
@@ -57,20 +64,20 @@ class _LocalTarget:
         self._store.close()
 
 
-def target_for(tracking_uri: str | None, settings: Settings) -> _HttpTarget | _LocalTarget:
+def target_for(tracking_uri: str | None, settings: Settings) -> HttpTarget | LocalTarget:
     from ridgeline.client.resolve import target_uri
 
     uri = target_uri(tracking_uri, settings)
     if uri.startswith(("http://", "https://")):
-        return _HttpTarget(uri, settings.http_timeout)
-    return _LocalTarget(uri)
+        return HttpTarget(uri, settings.http_timeout)
+    return LocalTarget(uri)
 
 
 class Reporter:
     def __init__(
         self,
         server_id: str,
-        target: _HttpTarget | _LocalTarget,
+        target: HttpTarget | LocalTarget,
         report: Callable[[], ServerReport],
         interval: float,
     ) -> None:

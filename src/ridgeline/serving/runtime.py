@@ -4,6 +4,7 @@ HTTP on top of it."""
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 from pathlib import Path
@@ -17,7 +18,7 @@ from ridgeline.serving.metrics import Metrics
 from ridgeline.serving.models import Loader, Resolver, Served, Slot, Watcher, parse_canary, registry_uri
 from ridgeline.serving.options import ServeOptions
 from ridgeline.serving.predlog import PredictionLog, Scored, Sink
-from ridgeline.serving.reporter import Reporter, target_for
+from ridgeline.serving.reporter import HttpTarget, LocalTarget, Reporter, target_for
 from ridgeline.serving.shadow import ShadowRunner
 
 
@@ -41,8 +42,9 @@ class Runtime:
             else None
         )
         self.slots = [slot for slot in (self.primary, self.canary, self.shadow_slot) if slot is not None]
+        target = target_for(options.tracking_uri, settings) if registry is not None else None
         self.predictions = (
-            PredictionLog(_sink(options, settings), on_drop=self._dropped) if options.log_predictions else None
+            PredictionLog(_sink(options, settings, target), on_drop=self._dropped) if options.log_predictions else None
         )
         self.shadow = (
             ShadowRunner(self.shadow_slot, self.model_name, self.predictions, self.metrics.shadow_outcome)
@@ -51,11 +53,7 @@ class Runtime:
         )
         self.batcher = MicroBatcher(options.batch_max, options.batch_wait_ms / 1000) if options.batch_max > 1 else None
         self.reporter = (
-            Reporter(
-                options.server_id, target_for(options.tracking_uri, settings), self.report, options.report_interval
-            )
-            if registry is not None
-            else None
+            Reporter(options.server_id, target, self.report, options.report_interval) if target is not None else None
         )
         self.watcher = Watcher(self.slots, options.poll_interval, self._versions_changed)
 
@@ -138,8 +136,13 @@ def _alias(slot: Slot) -> str | None:
     return None if slot.registry is None else slot.registry.alias
 
 
-def _sink(options: ServeOptions, settings: Settings) -> Sink:
+def _sink(options: ServeOptions, settings: Settings, target: HttpTarget | LocalTarget | None) -> Sink:
+    """The tracking server's log when it is remote and knows this server (a models:/ URI) and no folder is given;
+    else Parquet files in the folder (default: predictions/ in the data folder)."""
     from ridgeline.store import prediction_log
+
+    if isinstance(target, HttpTarget) and options.prediction_log is None:
+        return functools.partial(target.write_predictions, options.server_id)
 
     folder = Path(options.prediction_log or Path(settings.home) / "predictions")
     writer = f"{options.server_id[:8]}-{os.getpid()}"

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/model-servers", tags=["model servers"])
 
 def _service(request: Request) -> ModelServerService:
     # Stateless beyond the store: one per request costs nothing and keeps app.py to a one-line router include.
-    return ModelServerService(request.app.state.store)
+    return ModelServerService(request.app.state.store, request.app.state.settings.home / "predictions")
 
 
 Servers = Annotated[ModelServerService, Depends(_service)]
@@ -32,6 +32,23 @@ class ServerIn(Strict):
     started_at: int = Field(strict=True, description="epoch milliseconds")
     canary: dict[str, Any] | None = Field(None, description='{"alias", "share" (percent), "version"}')
     shadow: dict[str, Any] | None = Field(None, description='{"alias", "version"}')
+
+
+class PredictionRow(Strict):
+    request_id: str = Field(max_length=128)
+    row: int = Field(strict=True, ge=0)
+    timestamp: int = Field(strict=True, description="epoch milliseconds")
+    model: str
+    version: int | None = Field(strict=True)
+    role: str = Field(description="primary, canary or shadow")
+    latency_ms: float = Field(ge=0)
+    inputs: str = Field(description="JSON of the row's input")
+    output: str | None = Field(description="JSON of its prediction; null when the model failed")
+    error: str | None
+
+
+class PredictionsIn(Strict):
+    rows: list[PredictionRow]
 
 
 class ServerOut(BaseModel):
@@ -87,6 +104,13 @@ def report_server(server_id: ServerId, body: ServerIn, servers: Servers) -> JSON
         shadow=body.shadow,
     )
     return JSON(_json(servers.report(server_id, report)))
+
+
+@router.post("/{server_id}/predictions", status_code=204)
+def log_predictions(server_id: ServerId, body: PredictionsIn, servers: Servers) -> Response:
+    """A reported server's predictions, appended to the tracking server's Parquet log (docs/serving.md)."""
+    servers.log_predictions(server_id, [row.model_dump() for row in body.rows])
+    return Response(status_code=204)
 
 
 @router.delete("/{server_id}", status_code=204)
