@@ -105,9 +105,13 @@ def test_torch_module_exported(tracking_uri: str, table: Table) -> None:
 
 
 def test_torch_tensor_inputs_and_refusals(tmp_path: Path) -> None:
-    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.Linear(8, 3))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.Dropout(0.5), torch.nn.Linear(8, 3)
+    )
     images = np.random.default_rng(1).normal(size=(4, 1, 4, 4)).astype(np.float32)
     manifest = save_package(model, tmp_path / "pkg", input_example=images[:2])
+    assert model.training  # exported in eval mode, handed back as it was
+    model.eval()
     loaded = ridgeline.load_model(tmp_path / "pkg")
     assert loaded.signature is not None and loaded.signature.inputs == TensorSpec("float32", (-1, 1, 4, 4))
     assert manifest.signature is not None and len(manifest.signature["outputs"]["columns"]) == 3

@@ -1,12 +1,14 @@
 """PyTorch: the module exported with ``torch.export`` (a graph and its weights, loaded without the model's Python
 class) with a dynamic batch size, plus its ``state_dict`` for whoever wants to rebuild the module in code.
 
-Exporting traces the module, so an ``input_example`` is required. ``predict`` feeds one tensor of the module's
-parameter dtype and returns the (first) output as a numpy array.
+Exporting traces the module in eval mode, so an ``input_example`` is required; a module on a GPU is exported from
+a CPU copy, so the package loads anywhere. ``predict`` feeds one tensor of the module's parameter dtype (on the
+CPU) and returns the (first) output as a numpy array.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +40,17 @@ class TorchFlavor:
         parameter = next(model.parameters(), None)
         dtype = parameter.dtype if parameter is not None and parameter.dtype.is_floating_point else torch.float32
         options = {"input_dtype": str(dtype).removeprefix("torch.")}
-        model.eval()
-        program = torch.export.export(
-            model, (_tensor(example, options),), dynamic_shapes=({0: torch.export.Dim.DYNAMIC},)
-        )
+        if any(tensor.device.type != "cpu" for tensor in (*model.parameters(), *model.buffers())):
+            # Packages are portable: a copy on the CPU is exported, the caller's module stays on its device.
+            model = copy.deepcopy(model).cpu()
+        training = model.training
+        model.eval()  # the package scores as in inference (dropout off, batch-norm statistics frozen)
+        try:
+            program = torch.export.export(
+                model, (_tensor(example, options),), dynamic_shapes=({0: torch.export.Dim.DYNAMIC},)
+            )
+        finally:
+            model.train(training)
         torch.export.save(program, folder / _PROGRAM)
         torch.save(model.state_dict(), folder / _STATE)
         return Saved(torch.__version__, "torch.export", [requirement("torch"), requirement("numpy")], options)
