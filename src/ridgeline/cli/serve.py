@@ -26,7 +26,10 @@ def serve(
     ),
     tracking_uri: str | None = TrackingOption,
     prediction_log: Path | None = typer.Option(
-        None, "--prediction-log", help="Folder of the Parquet prediction log. Default: predictions/ in the data folder."
+        None,
+        "--prediction-log",
+        help="Folder for the Parquet prediction log. Default: the tracking server when it is remote, else "
+        "predictions/ in the data folder.",
     ),
     no_prediction_log: bool = typer.Option(False, "--no-prediction-log", help="Do not log predictions."),
     batch_max: int = typer.Option(0, "--batch-max", min=0, help="Micro-batch concurrent requests up to N rows."),

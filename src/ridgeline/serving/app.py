@@ -110,8 +110,8 @@ class ScoringApp:
             body = await _read_body(receive, headers, runtime.options.max_body_bytes)
             content_type = headers.get(b"content-type", b"").decode("latin-1") or None
             data = protocol.parse(body, content_type)
-            prepared = served.prepare(data)
             model_started = time.perf_counter()
+            prepared = served.prepare(data)
             try:
                 outputs = await runtime.predict(served, prepared)
             except Exception as exc:
@@ -134,7 +134,7 @@ class ScoringApp:
                 served.version,
                 role,
                 model_ms,
-                data,
+                prepared,
                 outputs,
             ),
             data,

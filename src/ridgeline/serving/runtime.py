@@ -87,7 +87,8 @@ class Runtime:
         return served.predict(prepared)
 
     def record(self, scored: Scored, data: Any) -> None:
-        """Hand a request's prediction to the log and its input to the shadow; both return at once."""
+        """Hand a request's prediction (with the model's input) to the log, and the request's data as parsed to
+        the shadow (which checks it against its own signature); both return at once."""
         if self.predictions is not None:
             self.predictions.add(scored)
         if self.shadow is not None:
