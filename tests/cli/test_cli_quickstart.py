@@ -71,3 +71,18 @@ def test_quickstart_again_keeps_the_existing_demo_data(demo_home: Path) -> None:
     with ridgeline.Client(str(demo_home)) as client:
         counts = {p.name: p.run_count for p in client.list_projects()}
     assert all(counts[name] == RUNS_PER_PROJECT for name in PROJECTS)
+
+
+def test_quickstart_fills_the_registry(demo_home: Path) -> None:
+    """Each data set's three best runs become versions 1 to 3; the best passed the gate and holds the champion."""
+    with ridgeline.Client(str(demo_home)) as client:
+        for name in ("iris-classifier", "wine-classifier", "breast-cancer-classifier"):
+            model = client.get_model(name)
+            assert (model.latest_version, model.aliases["champion"]) == (3, 3)
+            moves = [(event.alias, event.from_version, event.to_version) for event in client.alias_history(name)]
+            assert ("champion", 2, 3) in moves
+            champion = client.get_model_version(name, 3)
+            assert champion.flavor == "sklearn" and champion.run_id is not None
+    loaded = ridgeline.load_model("models:/iris-classifier@champion", tracking_uri=str(demo_home))
+    row = {"sepal length (cm)": 5.1, "sepal width (cm)": 3.5, "petal length (cm)": 1.4, "petal width (cm)": 0.2}
+    assert list(loaded.predict([row])) == [0]

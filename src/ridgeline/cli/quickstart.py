@@ -39,7 +39,8 @@ def _load(name: str) -> tuple[Any, Any, Any, Any]:
     from sklearn.model_selection import train_test_split
 
     loader: Callable[..., Any] = getattr(datasets, f"load_{name}")
-    x, y = loader(return_X_y=True)
+    # Frames, so the packaged models get a signature with the real column names.
+    x, y = loader(return_X_y=True, as_frame=True)
     return tuple(train_test_split(x, y, test_size=0.3, random_state=0, stratify=y))
 
 
@@ -68,12 +69,9 @@ def _train_one(run: Any, family: str, model: Any, data: tuple[Any, Any, Any, Any
 
     x_train, x_val, y_train, y_val = data
     # The same split in every run of a data set: one dataset version, used by all of them.
-    run.log_dataset(
-        (x_train, y_train), name=f"{dataset}-train", context="training", source=f"sklearn.datasets.load_{dataset}"
-    )
-    run.log_dataset(
-        (x_val, y_val), name=f"{dataset}-validation", context="validation", source=f"sklearn.datasets.load_{dataset}"
-    )
+    source = f"sklearn.datasets.load_{dataset}"
+    run.log_dataset(x_train.assign(target=y_train), name=f"{dataset}-train", context="training", source=source)
+    run.log_dataset(x_val.assign(target=y_val), name=f"{dataset}-validation", context="validation", source=source)
     model.fit(x_train, y_train)
     if family == "gradient_boosting":
         # One point per boosting stage: the learning curve the run page charts.
@@ -104,6 +102,43 @@ def _train_one(run: Any, family: str, model: Any, data: tuple[Any, Any, Any, Any
         {"labels": [int(label) for label in model.classes_], "matrix": confusion_matrix(y_val, predicted).tolist()},
         "evaluation/confusion_matrix.json",
     )
+    run.log_model(model, name="model", input_example=x_val.head(5))
+
+
+def model_name(dataset: str) -> str:
+    return f"{dataset.replace('_', '-')}-classifier"
+
+
+def _register(tracking_uri: str, loaded: dict[str, tuple[Any, Any, Any, Any]]) -> None:
+    """Fill the registry as a team would: the three best runs of each data set become versions 1 to 3 (best last),
+    the runner-up is the champion and the best the challenger; the best is then evaluated against the champion
+    on the validation split and promoted through the validation gate, leaving an alias history to look at."""
+    import ridgeline
+    from ridgeline import registry
+
+    with ridgeline.Client(tracking_uri) as client:
+        for dataset in DATASETS:
+            name = model_name(dataset)
+            best = client.search_runs(_project(dataset), order_by="metrics.accuracy desc", limit=3).runs
+            client.create_model(name, description=f"Classifies the {dataset.replace('_', ' ')} data set.")
+            versions = [
+                client.create_model_version(name, f"runs:/{run.id}/model", run_id=run.id) for run in reversed(best)
+            ]
+            client.set_model_alias(name, "champion", versions[1].version)
+            client.set_model_alias(name, "challenger", versions[2].version)
+            _, x_val, _, y_val = loaded[dataset]
+            registry.evaluate(
+                f"models:/{name}@challenger",
+                x_val.assign(target=y_val),
+                target="target",
+                dataset_name=f"{dataset}-validation",
+                tracking_uri=tracking_uri,
+            )
+            registry.promote(name, versions[2].version, require=["accuracy >= champion"], tracking_uri=tracking_uri)
+
+
+def _project(dataset: str) -> str:
+    return f"quickstart-{dataset.replace('_', '-')}"
 
 
 def populate(tracking_uri: str) -> int:
@@ -122,13 +157,15 @@ def populate(tracking_uri: str) -> int:
         for dataset, family, params in plan:
             progress.update(task, description=f"{dataset}: {family} {params}")
             with ridgeline.start_run(
-                project=f"quickstart-{dataset.replace('_', '-')}",
+                project=_project(dataset),
                 config={"model": family, **params},
                 tracking_uri=tracking_uri,
                 tags={"dataset": dataset, "family": family, "source": "quickstart"},
             ) as run:
                 _train_one(run, family, _build(family, params), loaded[dataset], dataset)
             progress.advance(task)
+        progress.update(task, description="registering the best models")
+        _register(tracking_uri, loaded)
     return len(plan)
 
 
@@ -150,7 +187,7 @@ def _demo_runs(tracking_uri: str) -> int:
     import ridgeline
 
     with ridgeline.Client(tracking_uri) as client:
-        names = {f"quickstart-{dataset.replace('_', '-')}" for dataset in DATASETS}
+        names = {_project(dataset) for dataset in DATASETS}
         return sum(project.run_count for project in client.list_projects() if project.name in names)
 
 

@@ -6,9 +6,10 @@ and reads them back (``load`` → :class:`Loaded`, the model and the function th
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -92,9 +93,16 @@ def requirement(distribution: str) -> str:
     return f"{distribution}=={importlib.metadata.version(distribution)}"
 
 
+@functools.cache
+def _module_owners() -> Mapping[str, list[str]]:
+    """Top-level module → the distributions providing it. Scanning every installed distribution takes about half
+    a second, so it is done once per process (packages installed meanwhile are not seen until a restart)."""
+    return importlib.metadata.packages_distributions()
+
+
 def distributions_of(modules: list[str]) -> list[str]:
     """Requirements for the installed distributions that provide these modules' top-level packages."""
-    provided = importlib.metadata.packages_distributions()
+    provided = _module_owners()
     names = {dist for module in modules for dist in provided.get(module.split(".", 1)[0], [])}
     return [requirement(name) for name in sorted(names)]
 
