@@ -176,11 +176,16 @@ def test_micro_batching_answers_each_request_with_its_own_rows(tmp_path: Path) -
     model = fitted(1)
     options = ServeOptions(uri="models:/house@champion", batch_max=64, batch_wait_ms=2, log_predictions=False)
     answers: dict[int, list[float]] = {}
-    with scoring_server(tmp_path, options, {1: model}) as (url, _):
+    refusals: list[str] = []
+    with scoring_server(tmp_path, options, {1: model}) as (url, runtime):
 
         def work(worker: int) -> None:
             with httpx.Client(base_url=url, timeout=30) as http:
                 for index in range(worker * 100, worker * 100 + 40):
+                    if index % 10 == 7:  # a bad request among the others: refused alone, the rest answered
+                        bad = http.post("/invocations", json={"dataframe_records": [{"x1": 1.0}]})
+                        refusals.append(bad.json()["error"]["field"])
+                        continue
                     rows = [{"x1": float(index), "x2": float(row)} for row in range(1 + index % 3)]
                     response = http.post("/invocations", json={"dataframe_records": rows})
                     assert response.status_code == 200, response.text
@@ -191,9 +196,13 @@ def test_micro_batching_answers_each_request_with_its_own_rows(tmp_path: Path) -
             thread.start()
         for thread in threads:
             thread.join()
-        bad = httpx.post(f"{url}/invocations", json={"dataframe_records": [{"x1": 1.0}]})
-    assert bad.status_code == 400  # checked before it joins a batch
-    assert len(answers) == 16 * 40
+        metrics = httpx.get(f"{url}/metrics").text
+    # 16 clients at once: batches formed (a refused batch is retried request by request, each counted again).
+    assert runtime.metrics.batched_requests >= 16 * 40
+    assert runtime.metrics.batches < runtime.metrics.batched_requests
+    assert "ridgeline_serving_batches_total{worker=" in metrics
+    assert refusals == ["x2"] * 16 * 4
+    assert len(answers) == 16 * 36
     for index, predictions in answers.items():
         rows = pd.DataFrame({"x1": float(index), "x2": np.arange(1 + index % 3, dtype=float)})
         np.testing.assert_allclose(predictions, model.predict_prepared(rows))

@@ -88,7 +88,7 @@ class ScoringApp:
         route = self._routes.get(path)
         if route is None:
             await _send(send, 404, _error_body(NotFound(f"no route {path}: POST /invocations scores")), _JSON)
-        elif method not in (route[0], b"HEAD"):
+        elif method != route[0]:
             await _send(send, 405, _error_body(_MethodNotAllowed(f"{path} answers {route[0].decode()}")), _JSON)
         else:
             body, media_type = route[1]()
@@ -111,9 +111,10 @@ class ScoringApp:
             content_type = headers.get(b"content-type", b"").decode("latin-1") or None
             data = protocol.parse(body, content_type)
             model_started = time.perf_counter()
-            prepared = served.prepare(data)
             try:
-                outputs = await runtime.predict(served, prepared)
+                prepared, outputs = await runtime.score(served, data)
+            except RidgelineError:
+                raise
             except Exception as exc:
                 log.exception("model version %s failed on request %s", served.version, request_id)
                 raise _ModelFailed(f"the model failed on this input: {type(exc).__name__}: {exc}") from exc
@@ -134,7 +135,7 @@ class ScoringApp:
                 served.version,
                 role,
                 model_ms,
-                prepared,
+                data if isinstance(data, list | dict) else prepared,
                 outputs,
             ),
             data,

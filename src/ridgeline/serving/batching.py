@@ -1,19 +1,28 @@
-"""Adaptive micro-batching: concurrent requests for the same model scored in one ``predict`` call.
+"""Adaptive micro-batching: concurrent requests for the same model checked and scored in one call each.
 
 Adaptive because a lone request never waits: the first request of an idle server is scored at once. While a
-batch is being scored (on a thread, so the event loop keeps accepting), arriving requests queue up and become the
-next batch, up to ``max_rows`` rows; ``wait_s`` optionally holds a batch that is not full yet for more. Batches
-grow with the load and shrink back when it falls. Worth it for models whose ``predict`` has a high fixed cost
-per call (most scikit-learn ensembles, neural networks); each request keeps its own validation and error.
+batch is being scored (on a thread, so the event loop keeps accepting and parsing), arriving requests queue up
+and become the next batch, up to ``max_rows`` rows; ``wait_s`` optionally holds a batch that is not full yet for
+more. Batches grow with the load and shrink back when it falls.
+
+A batch merges the requests' inputs as they were parsed (records with records, columns with the same columns,
+frames with the same columns, arrays of the same row shape), checks the merged input against the signature once
+and calls ``predict`` once, then hands each request its own rows. The fixed cost per call of checking and of most
+models' ``predict`` (scikit-learn validates its input on every call) is paid once per batch instead of once per
+request. If the merged batch is refused or the model fails on it, each request is checked and scored alone, so
+only the one at fault gets the error.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ridgeline.serving.models import Served
+
+Scored = tuple[Any, Any]  # (the model's input as checked, its predictions)
 
 
 @dataclass(slots=True)
@@ -21,20 +30,36 @@ class _Waiting:
     served: Served
     data: Any
     rows: int
-    future: asyncio.Future[Any]
+    key: tuple[Any, ...] | None
+    future: asyncio.Future[Scored]
 
 
-def _batchable(data: Any) -> tuple[Any, ...] | None:
-    """A key telling which inputs can be stacked together, or None when this one cannot."""
+def _key(data: Any) -> tuple[Any, ...] | None:
+    """Which inputs can be merged together, or None when this one goes alone."""
+    if isinstance(data, list):
+        return ("records",)
+    if isinstance(data, dict):
+        return ("columns", tuple(data))
     if hasattr(data, "columns") and hasattr(data, "iloc"):
         return ("frame", tuple(data.columns), tuple(str(dtype) for dtype in data.dtypes))
-    if hasattr(data, "ndim") and hasattr(data, "shape") and data.ndim >= 1:
+    if getattr(data, "ndim", 0) >= 1:
         return ("array", data.shape[1:], str(data.dtype))
     return None
 
 
-def _stack(parts: list[Any]) -> Any:
-    if hasattr(parts[0], "columns"):
+def _rows(data: Any) -> int:
+    if isinstance(data, dict):
+        return len(next(iter(data.values())))
+    return len(data)
+
+
+def _merge(parts: list[Any]) -> Any:
+    first = parts[0]
+    if isinstance(first, list):
+        return [record for part in parts for record in part]
+    if isinstance(first, dict):
+        return {name: [value for part in parts for value in part[name]] for name in first}
+    if hasattr(first, "columns"):
         import pandas as pd
 
         return pd.concat(parts, ignore_index=True)
@@ -43,25 +68,34 @@ def _stack(parts: list[Any]) -> Any:
     return np.concatenate(parts)
 
 
-def _slice(outputs: Any, start: int, stop: int) -> Any:
-    return outputs.iloc[start:stop] if hasattr(outputs, "iloc") else outputs[start:stop]
+def _slice(values: Any, start: int, stop: int) -> Any:
+    return values.iloc[start:stop] if hasattr(values, "iloc") else values[start:stop]
+
+
+def score(served: Served, data: Any) -> Scored:
+    prepared = served.prepare(data)
+    return prepared, served.predict(prepared)
 
 
 class MicroBatcher:
-    def __init__(self, max_rows: int, wait_s: float) -> None:
+    def __init__(self, max_rows: int, wait_s: float, on_batch: Callable[[int], None]) -> None:
         self.max_rows = max_rows
         self.wait_s = wait_s
+        self.on_batch = on_batch
         self._queue: list[_Waiting] = []
-        self._draining = False
+        # Held so the task is not garbage-collected while it runs (the event loop keeps only a weak reference).
+        self._drainer: asyncio.Task[None] | None = None
 
-    async def predict(self, served: Served, data: Any) -> Any:
-        if _batchable(data) is None:
-            return await asyncio.to_thread(served.predict, data)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Waiting(served, data, len(data), future))
-        if not self._draining:
-            self._draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+    async def score(self, served: Served, data: Any) -> Scored:
+        """The request's input as checked, and its predictions; raises what checking or the model raised."""
+        key = _key(data)
+        if key is None:
+            return await asyncio.to_thread(score, served, data)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Scored] = loop.create_future()
+        self._queue.append(_Waiting(served, data, _rows(data), key, future))
+        if self._drainer is None:
+            self._drainer = loop.create_task(self._drain())
         return await future
 
     async def _drain(self) -> None:
@@ -71,17 +105,17 @@ class MicroBatcher:
                     await asyncio.sleep(self.wait_s)
                 await self._score(self._take())
         finally:
-            self._draining = False
+            self._drainer = None
 
     def _take(self) -> list[_Waiting]:
-        """The oldest request and every queued one that stacks with it, up to ``max_rows`` rows."""
+        """The oldest request and every queued one that merges with it, up to ``max_rows`` rows."""
         first = self._queue[0]
-        key = (id(first.served), _batchable(first.data))
         batch: list[_Waiting] = []
         rest: list[_Waiting] = []
         rows = 0
         for item in self._queue:
-            if (id(item.served), _batchable(item.data)) == key and (not batch or rows + item.rows <= self.max_rows):
+            same = item.served is first.served and item.key == first.key
+            if same and (not batch or rows + item.rows <= self.max_rows):
                 batch.append(item)
                 rows += item.rows
             else:
@@ -90,22 +124,29 @@ class MicroBatcher:
         return batch
 
     async def _score(self, batch: list[_Waiting]) -> None:
+        served = batch[0].served
+        self.on_batch(len(batch))
         try:
-            stacked = batch[0].data if len(batch) == 1 else _stack([item.data for item in batch])
-            outputs = await asyncio.to_thread(batch[0].served.predict, stacked)
-            if len(batch) > 1 and len(outputs) != len(stacked):
-                raise ValueError(f"the model answered {len(outputs)} predictions for {len(stacked)} rows")
+            merged = batch[0].data if len(batch) == 1 else _merge([item.data for item in batch])
+            prepared, outputs = await asyncio.to_thread(score, served, merged)
+            if len(batch) > 1 and len(outputs) != len(prepared):
+                raise ValueError(f"the model answered {len(outputs)} predictions for {len(prepared)} rows")
         except Exception as exc:
             if len(batch) == 1:
                 if not batch[0].future.done():
                     batch[0].future.set_exception(exc)
                 return
-            # One request's rows may be what the model chokes on: score each alone so only that one fails.
             for item in batch:
                 await self._score([item])
             return
         start = 0
         for item in batch:
             if not item.future.done():
-                item.future.set_result(outputs if len(batch) == 1 else _slice(outputs, start, start + item.rows))
+                stop = start + item.rows
+                answer = (
+                    (prepared, outputs)
+                    if len(batch) == 1
+                    else (_slice(prepared, start, stop), _slice(outputs, start, stop))
+                )
+                item.future.set_result(answer)
             start += item.rows

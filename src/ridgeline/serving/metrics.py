@@ -29,6 +29,8 @@ class Metrics:
         self.latency_sum = 0.0
         self.shadow: defaultdict[tuple[str, str], int] = defaultdict(int)  # (version, outcome)
         self.dropped_predictions = 0
+        self.batches = 0
+        self.batched_requests = 0
         self.versions: dict[str, int | None] = {}  # role -> version served
 
     def observe(self, version: int | None, status: int, seconds: float) -> None:
@@ -38,6 +40,10 @@ class Metrics:
 
     def error(self, code: str) -> None:
         self.errors[code] += 1
+
+    def batch(self, requests: int) -> None:
+        self.batches += 1
+        self.batched_requests += requests
 
     def shadow_outcome(self, version: int, outcome: str) -> None:
         self.shadow[(str(version), outcome)] += 1
@@ -93,5 +99,11 @@ class Metrics:
             "# HELP ridgeline_serving_predictions_dropped_total Predictions not logged because the log fell behind.",
             "# TYPE ridgeline_serving_predictions_dropped_total counter",
             f"ridgeline_serving_predictions_dropped_total{_labels(worker)} {self.dropped_predictions}",
+            "# HELP ridgeline_serving_batches_total Micro-batches scored (mean size: the next counter over this one).",
+            "# TYPE ridgeline_serving_batches_total counter",
+            f"ridgeline_serving_batches_total{_labels(worker)} {self.batches}",
+            "# HELP ridgeline_serving_batched_requests_total Requests scored in micro-batches.",
+            "# TYPE ridgeline_serving_batched_requests_total counter",
+            f"ridgeline_serving_batched_requests_total{_labels(worker)} {self.batched_requests}",
         ]
         return ("\n".join(lines) + "\n").encode()

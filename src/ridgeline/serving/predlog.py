@@ -34,46 +34,93 @@ class Scored:
     version: int | None
     role: str
     latency_ms: float
-    inputs: Any  # the DataFrame or array the model was given
+    # The request's rows: as parsed from JSON (records, or columns) when they came that way, which needs no
+    # pandas to serialise; else the DataFrame or array the model was given (CSV, arrays).
+    inputs: Any
     outputs: Any
     error: str | None = None
 
 
-def _input_rows(inputs: Any) -> list[str]:
-    if hasattr(inputs, "columns"):
-        return [
-            orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY, default=str).decode()
-            for record in inputs.to_dict(orient="records")
-        ]
-    return [orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY, default=str).decode() for row in jsonable(inputs)]
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY, default=str).decode()
 
 
-def rows_of(scored: Scored) -> list[dict[str, Any]]:
-    inputs = _input_rows(scored.inputs)
+def _frame_key(inputs: Any) -> tuple[str, ...] | None:
+    return tuple(map(str, inputs.columns)) if hasattr(inputs, "columns") and hasattr(inputs, "iloc") else None
+
+
+def _row_count(inputs: Any) -> int:
+    return len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
+
+
+def _input_json(group: list[Scored]) -> list[str]:
+    """Each input row of the group as a JSON text. DataFrames with the same columns are converted together
+    (pandas' per-call overhead is most of the cost for one-row requests)."""
+    first = group[0].inputs
+    if _frame_key(first) is not None:
+        import pandas as pd
+
+        frame = first if len(group) == 1 else pd.concat([item.inputs for item in group], ignore_index=True)
+        return [_dumps(record) for record in frame.to_dict(orient="records")]
+    texts: list[str] = []
+    for item in group:
+        inputs = item.inputs
+        if isinstance(inputs, dict):
+            names = list(inputs)
+            texts += [_dumps(dict(zip(names, values, strict=True))) for values in zip(*inputs.values(), strict=True)]
+        else:
+            texts += [_dumps(row) for row in (inputs if isinstance(inputs, list) else jsonable(inputs))]
+    return texts
+
+
+def _output_json(scored: Scored, rows: int) -> list[str | None]:
     if scored.error is not None or scored.outputs is None:
-        outputs: list[str | None] = [None] * len(inputs)
-    else:
-        values = jsonable(scored.outputs)
-        values = values.tolist() if hasattr(values, "tolist") else values
-        outputs = [orjson.dumps(value, default=str).decode() for value in values]
-        if len(outputs) != len(inputs):
-            # A model answering one value for many rows: keep the whole answer on the first row.
-            outputs = [orjson.dumps(values, default=str).decode()] + [None] * (len(inputs) - 1)
-    return [
-        {
-            "request_id": scored.request_id,
-            "row": index,
-            "timestamp": scored.timestamp,
-            "model": scored.model,
-            "version": scored.version,
-            "role": scored.role,
-            "latency_ms": scored.latency_ms,
-            "inputs": row_inputs,
-            "output": output,
-            "error": scored.error,
-        }
-        for index, (row_inputs, output) in enumerate(zip(inputs, outputs, strict=True))
-    ]
+        return [None] * rows
+    values = jsonable(scored.outputs)
+    values = values.tolist() if hasattr(values, "tolist") else values
+    if len(values) != rows:
+        # A model answering one value for many rows: keep the whole answer on the first row.
+        return [_dumps(values)] + [None] * (rows - 1)
+    return [_dumps(value) for value in values]
+
+
+def _rows_of_group(group: list[Scored]) -> list[dict[str, Any]]:
+    inputs = iter(_input_json(group))
+    rows = []
+    for scored in group:
+        count = _row_count(scored.inputs)
+        for index, output in enumerate(_output_json(scored, count)):
+            rows.append(
+                {
+                    "request_id": scored.request_id,
+                    "row": index,
+                    "timestamp": scored.timestamp,
+                    "model": scored.model,
+                    "version": scored.version,
+                    "role": scored.role,
+                    "latency_ms": scored.latency_ms,
+                    "inputs": next(inputs),
+                    "output": output,
+                    "error": scored.error,
+                }
+            )
+    return rows
+
+
+def rows_of(items: list[Scored]) -> list[dict[str, Any]]:
+    """The log rows of ``items`` (one per input row), in order; consecutive DataFrames with the same columns are
+    serialised together."""
+    rows: list[dict[str, Any]] = []
+    group: list[Scored] = []
+    for scored in items:
+        key = _frame_key(scored.inputs)
+        if group and (key is None or key != _frame_key(group[0].inputs)):
+            rows.extend(_rows_of_group(group))
+            group = []
+        group.append(scored)
+    if group:
+        rows.extend(_rows_of_group(group))
+    return rows
 
 
 class PredictionLog:
@@ -117,8 +164,10 @@ class PredictionLog:
         while True:
             self._wake.wait(self.interval)
             stopping = self._stopping
-            while self._pending and len(rows) < self.batch_rows:
-                rows.extend(rows_of(self._pending.popleft()))
+            taken: list[Scored] = []
+            while self._pending and len(rows) + len(taken) < self.batch_rows:
+                taken.append(self._pending.popleft())
+            rows.extend(rows_of(taken))
             if rows:
                 rows = self._deliver(rows, final=stopping)
             if stopping and not self._pending:
