@@ -129,6 +129,7 @@ def test_serve_refuses_what_it_cannot_serve(home: Path) -> None:
         return done.stdout + done.stderr
 
     assert "ALIAS=PERCENT" in refused("models:/house@champion", "--canary", "challenger")
+    assert "--no-prediction-log" in refused("models:/house@champion", "--shadow", "b", "--no-prediction-log")
     assert "refusing to listen on 0.0.0.0" in refused("models:/house@champion", "--host", "0.0.0.0")
     assert "not found" in refused("models:/nosuch@champion").lower()
 

@@ -45,14 +45,11 @@ def serve(
 ) -> None:
     """Serve a model over HTTP with MLflow's scoring protocol (POST /invocations), following its alias."""
     from ridgeline.server.auth import check_bind_address
-    from ridgeline.serving.models import parse_canary
     from ridgeline.serving.options import ServeOptions
     from ridgeline.serving.runner import serve as run
 
     with user_errors():
         check_bind_address(host)
-        if canary is not None:
-            parse_canary(canary)
         options = ServeOptions(
             uri=model_uri,
             host=host,
@@ -69,5 +66,6 @@ def serve(
             poll_interval=poll_interval,
             allow_pickle=allow_pickle,
         )
+        options.check()
     err_console.print(f"Ridgeline serving {model_uri} on {options.url} (POST /invocations)", highlight=False)
     run(options, log_level=log_level)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.ids import new_id, now_ms
 
 DEFAULT_PORT = 5180
@@ -30,6 +31,29 @@ class ServeOptions:
     allow_pickle: bool = False
     server_id: str = field(default_factory=new_id)
     started_at: int = field(default_factory=now_ms)
+
+    def check(self) -> None:
+        """Refuse combinations that cannot work, before anything starts (InvalidArgument naming the option)."""
+        from ridgeline.domain.registry import check_alias
+        from ridgeline.serving.models import parse_canary, registry_uri
+
+        if (self.canary or self.shadow) and registry_uri(self.uri) is None:
+            raise InvalidArgument(
+                "--canary and --shadow need a registry URI (models:/NAME@ALIAS or models:/NAME/VERSION): "
+                "their aliases are the same model's",
+                field="uri",
+            )
+        if self.canary is not None:
+            check_alias(parse_canary(self.canary)[0], field="canary")
+        if self.shadow is not None:
+            check_alias(self.shadow, field="shadow")
+            if not self.log_predictions:
+                raise InvalidArgument(
+                    "--shadow only logs the shadow's answers, so it needs the prediction log: drop --no-prediction-log",
+                    field="shadow",
+                )
+        if self.batch_wait_ms and self.batch_max < 2:
+            raise InvalidArgument("--batch-wait-ms needs --batch-max 2 or more", field="batch_wait_ms")
 
     @property
     def url(self) -> str:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from ridgeline.config import Settings
-from ridgeline.domain.errors import InvalidArgument
 from ridgeline.services.model_servers import ServerReport
 from ridgeline.serving.batching import MicroBatcher, score
 from ridgeline.serving.metrics import Metrics
@@ -24,12 +23,11 @@ from ridgeline.serving.shadow import ShadowRunner
 
 class Runtime:
     def __init__(self, options: ServeOptions, loader: Loader, resolver: Resolver, settings: Settings) -> None:
+        options.check()
         self.options = options
         self.metrics = Metrics()
         registry = registry_uri(options.uri)
         self.model_name = registry.name if registry is not None else options.uri
-        if registry is None and (options.canary or options.shadow):
-            raise InvalidArgument("--canary and --shadow need a registry URI: models:/NAME@ALIAS", field="uri")
         self.primary = Slot("primary", options.uri, loader, resolver)
         self.canary: Slot | None = None
         self.canary_share = 0.0
