@@ -71,12 +71,13 @@ def register_versions(tracking: Path | str, name: str, count: int) -> ridgeline.
 
 @contextmanager
 def scoring_server(
-    home: Path, options: ServeOptions, models: dict[int, Model], **overrides: Any
+    home: Path, options: ServeOptions, models: dict[int, Model], registry: str | None = None, **overrides: Any
 ) -> Iterator[tuple[str, Runtime]]:
-    """The scoring app on a free port; ``models`` maps a version to the model ``models:/NAME/VERSION`` loads."""
+    """The scoring app on a free port; ``models`` maps a version to the model ``models:/NAME/VERSION`` loads.
+    Versions are resolved through ``registry`` (default: the options' tracking URI)."""
     port = free_port()
     options = ServeOptions(**{**options.__dict__, "port": port, "tracking_uri": str(home), **overrides})
-    client = ridgeline.Client(options.tracking_uri)
+    client = ridgeline.Client(registry or options.tracking_uri)
 
     def load(uri: str) -> Model:
         return models[int(uri.rsplit("/", 1)[1])]

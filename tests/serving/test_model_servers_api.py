@@ -14,6 +14,7 @@ from ridgeline.serving.options import ServeOptions
 from ridgeline.store.metadata import MetadataStore
 from ridgeline.store.model_servers import ModelServer, ModelServerStore
 from serving.support import fitted, register_versions, scoring_server
+from support.servers import free_port
 
 BODY = {"dataframe_records": [{"x1": 0.25, "x2": 0.5}]}
 
@@ -163,4 +164,21 @@ def test_a_model_server_with_a_remote_tracking_uri(server: str, home: Path, tmp_
     assert httpx.get(f"{server}/api/v1/model-servers").json()["servers"] == []
     logged = ds.dataset(home / "predictions", format="parquet", partitioning="hive").to_table().to_pylist()
     assert sorted(row["request_id"] for row in logged) == ["q0", "q1", "q2"]
+    assert not (tmp_path / "predictions").exists()
+
+
+def test_a_tracking_server_that_is_down_costs_serving_nothing(tmp_path: Path) -> None:
+    """Reports and predictions for a tracking server nobody answers at: every request still answered, the
+    predictions that could not be delivered counted, and the server stops cleanly."""
+    with register_versions(tmp_path, "house", 1) as client:
+        client.set_model_alias("house", "champion", 1)
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    options = ServeOptions(uri="models:/house@champion")
+    with scoring_server(tmp_path, options, {1: fitted(1)}, registry=str(tmp_path), tracking_uri=nowhere) as (
+        url,
+        runtime,
+    ):
+        statuses = [httpx.post(f"{url}/invocations", json=BODY).status_code for _ in range(20)]
+    assert statuses == [200] * 20
+    assert runtime.metrics.dropped_predictions == 20
     assert not (tmp_path / "predictions").exists()
