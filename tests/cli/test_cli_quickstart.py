@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
 import ridgeline
 from ridgeline.cli.main import app
+from support.servers import free_port
 
 PROJECTS = ("quickstart-iris", "quickstart-wine", "quickstart-breast-cancer")
 RUNS_PER_PROJECT = 13  # 6 gradient boosting + 4 random forest + 3 logistic regression settings
@@ -86,3 +92,32 @@ def test_quickstart_fills_the_registry(demo_home: Path) -> None:
     loaded = ridgeline.load_model("models:/iris-classifier@champion", tracking_uri=str(demo_home))
     row = {"sepal length (cm)": 5.1, "sepal width (cm)": 3.5, "petal length (cm)": 1.4, "petal width (cm)": 0.2}
     assert list(loaded.predict([row])) == [0]
+
+
+def test_the_demo_server_serves_the_demo_artifacts(demo_home: Path) -> None:
+    """The server quickstart starts reads the same artifact store the runs were logged to (it once read a folder
+    named after typer's option object in the working directory)."""
+    port = free_port()
+    ridgeline_command = str(Path(sys.executable).parent / "ridgeline")
+    command = [ridgeline_command, "quickstart", "--home", str(demo_home), "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--no-open"],
+        env={**os.environ, "RIDGELINE_CAPTURE": "none"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with ridgeline.Client(str(demo_home)) as client:
+            run = client.get_model_version("iris-classifier", 3).run_id
+        assert run is not None
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+            for _ in range(200):
+                try:
+                    answer = http.get(f"/api/v1/runs/{run}/artifacts/model/ridgeline-model.json")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            assert answer.status_code == 200 and answer.json()["flavor"] == "sklearn"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import shutil
@@ -228,10 +229,10 @@ def quickstart(
         soft_wrap=True,
     )
     if serve:
-        from ridgeline.cli.server import server
+        from ridgeline.cli.server import run_server
 
         if open_browser and _has_display():
             # The server blocks this thread; the browser asks for the page once it is up.
             threading.Timer(1.5, webbrowser.open, args=[f"{base}/"]).start()
 
-        server(host="127.0.0.1", port=settings.port, home=settings.home, backend_uri=target, log_level="warning")
+        run_server(dataclasses.replace(settings, host="127.0.0.1"), log_level="warning")

@@ -37,13 +37,20 @@ def server(
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level: debug, info, warning, error."),
 ) -> None:
     """Start the tracking server (REST API under /api/v1, docs at /docs)."""
+    with user_errors():
+        settings = Settings.load(host=host, port=port, home=home, backend_uri=backend_uri, artifacts_uri=artifacts_uri)
+    run_server(settings, log_level)
+
+
+def run_server(settings: Settings, log_level: str = "info") -> None:
+    """Serve ``settings`` until interrupted. Other commands (quickstart) call this, not the typer command, whose
+    parameters default to typer's option objects when called as a plain function."""
     import uvicorn
 
     from ridgeline.server.app import create_app
     from ridgeline.server.auth import check_bind_address
 
     with user_errors():
-        settings = Settings.load(host=host, port=port, home=home, backend_uri=backend_uri, artifacts_uri=artifacts_uri)
         check_bind_address(settings.host)
         app = create_app(settings)
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
