@@ -216,10 +216,14 @@ def quickstart(
     base = f"http://127.0.0.1:{settings.port}"
     tracking = "" if home is None and settings.backend_uri is None else f" --tracking-uri {shown_uri(target)}"
     console.print(
-        f"[bold]Open {base}/ in your browser[/bold]: the projects, their runs table, run pages and comparisons.\n"
+        f"[bold]Open {base}/ in your browser[/bold]: the projects, their runs table, run pages and comparisons, "
+        "and the registered models (/models).\n"
         "Try, in another terminal:\n"
         f"  {_own_command()} runs list -p quickstart-wine -o 'metrics.accuracy desc' -c metrics.accuracy"
         f" -c params.model{tracking}\n"
+        f"  {_own_command()} models show iris-classifier{tracking}\n"
+        f"  {_own_command()} serve models:/iris-classifier@champion --port {settings.port + 1}"
+        f" --tracking-uri {base}   # then POST rows to http://127.0.0.1:{settings.port + 1}/invocations\n"
         f"  curl -s {base}/api/v1/projects\n"
         f"  curl -s -X POST {base}/api/v1/runs/search -H 'content-type: application/json' \\\n"
         '       -d \'{"projects": ["quickstart-wine"], "filter": "metrics.accuracy > 0.95", '
