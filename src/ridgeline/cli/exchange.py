@@ -23,9 +23,9 @@ from ridgeline.cli.common import (
     user_errors,
 )
 from ridgeline.domain.errors import InvalidArgument
-from ridgeline.services.artifacts import ArtifactService
 
 if TYPE_CHECKING:
+    from ridgeline.services.artifacts import ArtifactService
     from ridgeline.services.mlflow_import import MlflowImportSummary
 
 import_app = typer.Typer(

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -13,9 +14,12 @@ from rich.table import Table
 from ridgeline.cli.common import ArtifactsOption, BackendOption, HomeOption, console, human_bytes, user_errors
 from ridgeline.domain.entities import Project
 from ridgeline.domain.errors import NotFound
-from ridgeline.services.artifacts import ArtifactService
-from ridgeline.services.retention import RetentionPlan, RetentionService
-from ridgeline.store.retention import RetentionPolicy
+
+if TYPE_CHECKING:
+    # The services pull in the metadata store (SQLAlchemy); every other command would pay for importing it.
+    from ridgeline.services.artifacts import ArtifactService
+    from ridgeline.services.retention import RetentionPlan, RetentionService
+    from ridgeline.store.retention import RetentionPolicy
 
 app = typer.Typer(help="Retention policies: delete runs older than N days and/or beyond the newest N, per project.")
 
@@ -25,6 +29,7 @@ def _services(
     home: Path | None, backend_uri: str | None, artifacts_uri: str | None
 ) -> Iterator[tuple[RetentionService, ArtifactService]]:
     from ridgeline.cli.artifact_services import artifact_service
+    from ridgeline.services.retention import RetentionService
 
     with user_errors(), artifact_service(home, backend_uri, artifacts_uri) as artifacts:
         yield RetentionService(artifacts.store), artifacts

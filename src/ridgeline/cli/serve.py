@@ -44,7 +44,7 @@ def serve(
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level: debug, info, warning, error."),
 ) -> None:
     """Serve a model over HTTP with MLflow's scoring protocol (POST /invocations), following its alias."""
-    from ridgeline.server.auth import check_bind_address
+    from ridgeline.domain.addresses import check_bind_address
     from ridgeline.serving.options import ServeOptions
     from ridgeline.serving.runner import serve as run
 

@@ -47,8 +47,8 @@ def run_server(settings: Settings, log_level: str = "info") -> None:
     parameters default to typer's option objects when called as a plain function."""
     import uvicorn
 
+    from ridgeline.domain.addresses import check_bind_address
     from ridgeline.server.app import create_app
-    from ridgeline.server.auth import check_bind_address
 
     with user_errors():
         check_bind_address(settings.host)

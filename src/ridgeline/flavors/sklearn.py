@@ -7,7 +7,14 @@ its file needs beyond that set; the loader trusts those and only those, and refu
 
 from __future__ import annotations
 
+import copy
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ridgeline.domain.errors import InvalidArgument
@@ -30,11 +37,10 @@ class SklearnFlavor:
 
             joblib.dump(model, folder / _PICKLE_FILE)
             return Saved(sklearn.__version__, "pickle", distributions_of(["sklearn", "joblib", "numpy"]))
-        import skops.io
-
+        skops_io = _skops_io()
         path = folder / _SKOPS_FILE
-        skops.io.dump(model, path)
-        types = sorted(skops.io.get_untrusted_types(file=path))
+        skops_io.dump(model, path)
+        types = sorted(skops_io.get_untrusted_types(file=path))
         # The packages of the recorded types too: a third-party estimator inside a pipeline is needed to load it.
         requirements = distributions_of(["sklearn", "skops", "numpy", *types])
         return Saved(sklearn.__version__, "skops", requirements, {"trusted_types": types})
@@ -47,13 +53,22 @@ class SklearnFlavor:
             model = joblib.load(folder / _PICKLE_FILE)
         else:
             model = _load_skops(folder / _SKOPS_FILE, manifest.flavor_options.get("trusted_types", []))
-        return Loaded(model, model.predict)
+        return Loaded(model, model.predict, _array_predict(model))
+
+
+def _array_predict(model: Any) -> Any:
+    """``predict`` on a plain array for an estimator fitted on a DataFrame: a shallow copy without the fitted
+    column names, which scikit-learn would otherwise warn about (the signature has checked names and order)."""
+    if "feature_names_in_" not in vars(model):
+        return None
+    unnamed = copy.copy(model)
+    del unnamed.feature_names_in_
+    return unnamed.predict
 
 
 def _load_skops(path: Path, recorded: list[str]) -> Any:
-    import skops.io
-
-    needed = skops.io.get_untrusted_types(file=path)
+    skops_io = _skops_io()
+    needed = skops_io.get_untrusted_types(file=path)
     unexpected = sorted(set(needed) - set(recorded))
     if unexpected:
         raise InvalidArgument(
@@ -61,7 +76,35 @@ def _load_skops(path: Path, recorded: list[str]) -> Any:
             "refusing to load it",
             field="files",
         )
-    return skops.io.load(path, trusted=needed)
+    return skops_io.load(path, trusted=needed)
+
+
+# Importing skops.io lists scikit-learn's estimators, and the package walk behind that imports every subpackage,
+# scikit-learn's array-API adapters for torch, CuPy and Dask included: where torch is installed, that is 1.3 s and
+# about 700 MB on every model server start for a library the model never uses. The walk skips packages that fail
+# to import, so the adapters are refused while skops.io loads; nothing is cached, a later import still works.
+_ADAPTERS = ("sklearn.externals.array_api_compat.", ("torch", "cupy", "dask"))
+
+
+class _RefuseArrayAdapters(importlib.abc.MetaPathFinder):
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        prefix, libraries = _ADAPTERS
+        if fullname.startswith(prefix) and fullname[len(prefix) :].split(".")[0] in libraries:
+            raise ImportError(f"{fullname} is not needed to save or load a model with skops")
+        return None
+
+
+def _skops_io() -> ModuleType:
+    if "skops.io" not in sys.modules:
+        refuse = _RefuseArrayAdapters()
+        sys.meta_path.insert(0, refuse)
+        try:
+            importlib.import_module("skops.io")
+        finally:
+            sys.meta_path.remove(refuse)
+    return sys.modules["skops.io"]
 
 
 FLAVOR = SklearnFlavor()

@@ -5,24 +5,23 @@ MLflow's client sends for ``MLFLOW_TRACKING_TOKEN``; ``Basic <base64 of user:pas
 ``MLFLOW_TRACKING_USERNAME``/``MLFLOW_TRACKING_PASSWORD``), refuses a malformed header with 401, and hands the
 credential to the :data:`Verifier` that :func:`verifier` provides, which names the principal or refuses.
 
-Accounts are not built yet, so the server only runs in local single-user mode, which ``check_bind_address``
-allows on loopback addresses alone; its verifier, :func:`local_verifier`, lets every request through and ignores
-the credentials it is given. When accounts arrive their verifier plugs in at :func:`verifier`, and every route
-is covered.
+Accounts are not built yet, so the server only runs in local single-user mode, which
+``ridgeline.domain.addresses.check_bind_address`` allows on loopback addresses alone; its verifier,
+:func:`local_verifier`, lets every request through and ignores the credentials it is given. When accounts arrive
+their verifier plugs in at :func:`verifier`, and every route is covered.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ridgeline.domain.errors import InvalidArgument, Unauthenticated
+from ridgeline.domain.errors import Unauthenticated
 
 
 @dataclass(frozen=True)
@@ -90,23 +89,3 @@ def authenticate(request: Request, verify: Annotated[Verifier, Depends(verifier)
     principal = verify(parse_authorization(request.headers.get("authorization")))
     request.state.principal = principal
     return principal
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_bind_address(host: str) -> None:
-    """Refuse to serve local single-user mode (no login) anywhere but loopback."""
-    if not is_loopback(host):
-        raise InvalidArgument(
-            f"refusing to listen on {host}: without accounts Ridgeline only serves loopback "
-            "(127.0.0.1, ::1, localhost). Accounts and authentication for shared servers are on the roadmap; "
-            "until then put the server behind an authenticating reverse proxy on the same host.",
-            field="host",
-        )

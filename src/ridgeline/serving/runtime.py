@@ -5,6 +5,7 @@ HTTP on top of it."""
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import random
 from pathlib import Path
@@ -64,6 +65,9 @@ class Runtime:
         for slot in self.slots:
             slot.load()
         self._versions_changed()
+        # The interpreter now holds millions of long-lived objects (the frameworks, the model); a full collection
+        # would walk them all in the middle of some request. Frozen, collections see only what requests allocate.
+        gc.freeze()
         for part in (self.predictions, self.shadow, self.reporter, self.watcher):
             if part is not None:
                 part.start()
