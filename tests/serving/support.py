@@ -20,7 +20,7 @@ from sklearn.linear_model import LinearRegression
 
 import ridgeline
 from ridgeline.config import Settings
-from ridgeline.flavors.signature import Signature, infer_signature
+from ridgeline.flavors.signature import Signature, infer_signature, prepare_input
 from ridgeline.serving.app import ScoringApp
 from ridgeline.serving.options import ServeOptions
 from ridgeline.serving.runtime import Runtime
@@ -40,6 +40,9 @@ class Model:
 
     estimator: Any
     signature: Signature
+
+    def prepare(self, data: Any) -> Any:
+        return prepare_input(data, self.signature)
 
     def predict_prepared(self, data: Any) -> Any:
         return self.estimator.predict(data)

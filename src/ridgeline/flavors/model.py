@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ridgeline.flavors.signature import Signature, prepare_input
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ class LoadedModel:
     ) -> None:
         self.model = loaded.model
         self._predict = loaded.predict
+        self._predict_array = loaded.predict_array
         self.manifest = manifest
         self.signature = signature
         self.path = path
@@ -45,18 +48,24 @@ class LoadedModel:
     def flavor(self) -> str:
         return self.manifest.flavor
 
-    def predict(self, data: Any) -> Any:
+    def prepare(self, data: Any) -> Any:
+        """``data`` checked against the signature and turned into what this model's scorer takes."""
         if self.signature is not None:
-            return self._predict(prepare_input(data, self.signature))
+            return prepare_input(data, self.signature, as_array=self._predict_array is not None)
         # No signature (saved without an example): records become a DataFrame, anything else goes as it is.
         if isinstance(data, list) and data and all(isinstance(row, Mapping) for row in data):
             import pandas as pd
 
-            data = pd.DataFrame(data)
-        return self._predict(data)
+            return pd.DataFrame(data)
+        return data
+
+    def predict(self, data: Any) -> Any:
+        return self.predict_prepared(self.prepare(data))
 
     def predict_prepared(self, model_input: Any) -> Any:
-        """Score an input ``prepare_input`` already made (the model server checks before it queues)."""
+        """Score an input :meth:`prepare` made (the model server checks before it queues)."""
+        if self._predict_array is not None and isinstance(model_input, np.ndarray):
+            return self._predict_array(model_input)
         return self._predict(model_input)
 
     def __repr__(self) -> str:

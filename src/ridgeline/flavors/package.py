@@ -19,6 +19,7 @@ import pandas as pd
 from ridgeline import __version__
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.flavors.base import detect_flavor, get_flavor
+from ridgeline.flavors.fast_path import verified_array_path
 from ridgeline.flavors.manifest import (
     INPUT_EXAMPLE_NAME,
     Manifest,
@@ -107,6 +108,7 @@ def load_package(
     verify_files(folder, manifest)
     loaded = get_flavor(manifest.flavor).load(folder, manifest, allow_pickle=allow_pickle)
     signature = None if manifest.signature is None else Signature.from_json(manifest.signature)
+    loaded = replace(loaded, predict_array=verified_array_path(loaded, manifest, signature, folder))
     return LoadedModel(
         loaded, manifest, signature, path=folder, uri=uri or str(folder), model_name=model_name, version=version
     )

@@ -123,7 +123,9 @@ def _is_number(value: Any) -> bool:
 # preparing inputs --------------------------------------------------------------------------------------------
 
 
-def prepare_input(data: Any, signature: Signature, *, extra_columns: ExtraColumns = "ignore") -> Any:
+def prepare_input(
+    data: Any, signature: Signature, *, extra_columns: ExtraColumns = "ignore", as_array: bool = False
+) -> Any:
     """Check ``data`` (a pandas DataFrame, a numpy array, a list of dicts or of rows, or a dict of columns)
     against the signature and turn it into what the model takes: a DataFrame with the signature's columns in
     order, or an ndarray of its dtype.
@@ -131,12 +133,15 @@ def prepare_input(data: Any, signature: Signature, *, extra_columns: ExtraColumn
     Refused with ``InvalidArgument`` naming the column (``field``): a missing column, a value of the wrong type,
     a missing value (None/NaN) in a column that had none in the example, a malformed or empty input, and with
     ``extra_columns="error"`` a column the signature does not know (ignored by default).
+
+    ``as_array`` delivers a table's checked columns as one 2-D array in the signature's order instead of a
+    DataFrame (the model's array path, see ``Loaded.predict_array``); columns are still matched by name.
     """
     if isinstance(signature.inputs, TensorSpec):
         return _prepare_tensor(data, signature.inputs)
     spec = signature.inputs
     columns = _columns_of(data, spec, extra_columns)
-    if spec.format == "ndarray":
+    if spec.format == "ndarray" or as_array:
         return np.column_stack([_convert(spec_, values) for spec_, values in zip(spec.columns, columns, strict=True)])
     return pd.DataFrame(
         {col.name: _convert(col, values) for col, values in zip(spec.columns, columns, strict=True)}, copy=False

@@ -21,7 +21,8 @@ log = logging.getLogger("ridgeline.serving")
 
 _REGISTRY_URI = re.compile(r"models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>[^/]+))")
 
-# Turns a model URI into an object with ``predict_prepared`` and ``signature`` (ridgeline.load_model's LoadedModel).
+# Turns a model URI into an object with ``prepare``, ``predict_prepared`` and ``signature``
+# (ridgeline.load_model's LoadedModel).
 Loader = Callable[[str], Any]
 # The version a registry URI names now (ridgeline.Client.resolve_model(uri).version in production).
 Resolver = Callable[[str], int]
@@ -54,11 +55,9 @@ class Served:
 
     def prepare(self, data: Any) -> Any:
         """The request's data checked against, and converted to, the model's signature; InvalidArgument if not."""
-        from ridgeline.flavors.signature import prepare_input
         from ridgeline.serving.protocol import as_frame
 
-        signature = getattr(self.model, "signature", None)
-        return as_frame(data) if signature is None else prepare_input(data, signature)
+        return as_frame(data) if self.model.signature is None else self.model.prepare(data)
 
     def predict(self, prepared: Any) -> Any:
         """Score what :meth:`prepare` made (LoadedModel.predict_prepared: no second check)."""
