@@ -3,6 +3,7 @@ run.log_model and registered, loaded by ridgeline.load_model."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -91,6 +92,8 @@ def test_serve_follows_the_alias_reports_itself_and_logs(home: Path) -> None:
     with serving(home, "models:/house@champion", "--prediction-log", str(log)) as (url, process):
         first = httpx.post(f"{url}/invocations", json=BODY).json()
         assert first["model_version"] == 1 and 900 < first["predictions"][0] < 1100
+        csv = httpx.post(f"{url}/invocations", content="x2,x1\n0.25,0.5\n", headers={"content-type": "text/csv"})
+        assert csv.status_code == 200, csv.text
         wait_for(lambda: _servers(home) == [(url, 1)])
         with ridgeline.Client(str(home)) as client:
             client.set_model_alias("house", "champion", 2)
@@ -102,6 +105,8 @@ def test_serve_follows_the_alias_reports_itself_and_logs(home: Path) -> None:
     rows = ds.dataset(log, format="parquet", partitioning="hive").to_table().to_pylist()
     assert {row["version"] for row in rows} == {1, 2}
     assert all(row["model"] == "house" and row["role"] == "primary" for row in rows)
+    # Logged with their column names, whatever form the model was scored in (here a plain array).
+    assert {"x1": 0.5, "x2": 0.25} in [json.loads(row["inputs"]) for row in rows]
 
 
 def test_serve_with_two_workers(home: Path) -> None:

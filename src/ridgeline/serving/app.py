@@ -135,7 +135,7 @@ class ScoringApp:
                 served.version,
                 role,
                 model_ms,
-                data if isinstance(data, list | dict) else prepared,
+                data if isinstance(data, list | dict) or hasattr(data, "columns") else prepared,
                 outputs,
             ),
             data,

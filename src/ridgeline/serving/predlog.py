@@ -35,8 +35,8 @@ class Scored:
     version: int | None
     role: str
     latency_ms: float
-    # The request's rows: as parsed from JSON (records, or columns) when they came that way, which needs no
-    # pandas to serialise; else the DataFrame or array the model was given (CSV, arrays).
+    # The request's rows as parsed, with their column names: records or columns from JSON (no pandas needed to
+    # serialise them), a DataFrame from CSV; for arrays, the array the model was given.
     inputs: Any
     outputs: Any
     error: str | None = None
