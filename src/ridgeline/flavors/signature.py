@@ -236,7 +236,9 @@ def _check_names(present: Mapping[str, Any], names: list[str], extra: ExtraColum
 
 def _convert(spec: ColumnSpec, values: Any) -> np.ndarray[Any, Any]:
     """One column as an array of the signature's type; every refusal names the column and the first bad row."""
-    array = values if isinstance(values, np.ndarray) else _object_array(values)
+    array = values if isinstance(values, np.ndarray) else _plain_numbers(spec, values)
+    if array is None:
+        array = _object_array(values)
     kind = array.dtype.kind
     if kind == "O":
         array = _from_objects(spec, array)
@@ -274,6 +276,21 @@ def _convert(spec: ColumnSpec, values: Any) -> np.ndarray[Any, Any]:
         return array.astype(_NUMPY["datetime"])
     except ValueError as exc:
         raise InvalidArgument(f"column {spec.name!r}: not a date-time: {exc}", field=spec.name) from None
+
+
+def _plain_numbers(spec: ColumnSpec, values: Any) -> np.ndarray[Any, Any] | None:
+    """A list of plain Python numbers (what JSON gives) for a numeric column, converted in one step rather than
+    inspected value by value; None for anything else (bools, None, strings, huge ints), which the general path
+    checks and refuses with the row at fault."""
+    if (spec.type not in _FLOATS and spec.type not in _INTEGERS) or not isinstance(values, list):
+        return None
+    accepted = (int,) if spec.type in _INTEGERS else (int, float)
+    if not all(type(value) in accepted for value in values):
+        return None
+    try:
+        return np.array(values, dtype=np.int64 if spec.type in _INTEGERS else np.float64)
+    except OverflowError:
+        return None
 
 
 def _object_array(values: Any) -> np.ndarray[Any, Any]:
