@@ -1,9 +1,13 @@
 """Adaptive micro-batching: concurrent requests for the same model checked and scored in one call each.
 
 Adaptive because a lone request never waits: the first request of an idle server is scored at once. While a
-batch is being scored (on a thread, so the event loop keeps accepting and parsing), arriving requests queue up
-and become the next batch, up to ``max_rows`` rows; ``wait_s`` optionally holds a batch that is not full yet for
-more. Batches grow with the load and shrink back when it falls.
+batch is being scored, arriving requests queue up and become the next batch, up to ``max_rows`` rows; ``wait_s``
+optionally holds a batch that is not full yet for more. Batches grow with the load and shrink back when it falls.
+
+Where a batch is scored adapts too. A model that answers within ``INLINE_S`` is scored on the event loop: a hand-off
+to a thread would cost more than the scoring, and requests arriving meanwhile wait in the socket buffers and are
+read as the next batch. A slower model is scored on a thread, so the server keeps reading and answering
+``/ping`` while it works; each batch's duration decides for the next one.
 
 A batch merges the requests' inputs as they were parsed (records with records, columns with the same columns,
 frames with the same columns, arrays of the same row shape), checks the merged input against the signature once
@@ -16,6 +20,7 @@ only the one at fault gets the error.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +28,8 @@ from typing import Any
 from ridgeline.serving.models import Served
 
 Scored = tuple[Any, Any]  # (the model's input as checked, its predictions)
+
+INLINE_S = 0.002
 
 
 @dataclass(slots=True)
@@ -83,6 +90,7 @@ class MicroBatcher:
         self.wait_s = wait_s
         self.on_batch = on_batch
         self._queue: list[_Waiting] = []
+        self._inline = True  # the last batch was scored within INLINE_S
         # Held so the task is not garbage-collected while it runs (the event loop keeps only a weak reference).
         self._drainer: asyncio.Task[None] | None = None
 
@@ -103,6 +111,8 @@ class MicroBatcher:
             while self._queue:
                 if self.wait_s and sum(item.rows for item in self._queue) < self.max_rows:
                     await asyncio.sleep(self.wait_s)
+                else:
+                    await asyncio.sleep(0)  # one turn of the loop reads what arrived while the last batch scored
                 await self._score(self._take())
         finally:
             self._drainer = None
@@ -128,7 +138,12 @@ class MicroBatcher:
         self.on_batch(len(batch))
         try:
             merged = batch[0].data if len(batch) == 1 else _merge([item.data for item in batch])
-            prepared, outputs = await asyncio.to_thread(score, served, merged)
+            started = time.perf_counter()
+            if self._inline:
+                prepared, outputs = score(served, merged)
+            else:
+                prepared, outputs = await asyncio.to_thread(score, served, merged)
+            self._inline = time.perf_counter() - started < INLINE_S
             if len(batch) > 1 and len(outputs) != len(prepared):
                 raise ValueError(f"the model answered {len(outputs)} predictions for {len(prepared)} rows")
         except Exception as exc:
