@@ -15,8 +15,9 @@ Statistics, on the shares ``p`` (reference) and ``q`` (window) of the bins or ca
 - Numeric only: ``ks_statistic``, the Kolmogorov-Smirnov statistic on the binned CDFs (the largest gap at a bin
   edge, a lower bound of the raw-data statistic), and ``ks_p_value``, the two-sample asymptotic p-value
   (``scipy.stats.kstwo`` at the effective size ``N * n / (N + n)``, as ``scipy.stats.ks_2samp(method="asymp")``).
-  ``wasserstein``: the Wasserstein-1 distance between the binned distributions divided by the reference std
-  (raised to ``STD_FLOOR``, 1e-3, so a constant reference column gives a finite distance). Each bin's mass sits
+  ``wasserstein``: the Wasserstein-1 distance between the binned distributions divided by the reference std,
+  or by ``STD_FLOOR`` (1e-3) where that is larger or the std unknown, so a constant reference column gives a
+  finite distance. Each bin's mass sits
   at one point shared by both sides: an inner bin's midpoint; for the open outer bins, which hold only a window's
   values beyond the reference's range, the window's min and max (values far out count as far out).
 - Categorical only: ``chi2_statistic`` and ``chi2_p_value``, Pearson's goodness-of-fit test of the window's
@@ -125,6 +126,7 @@ class DriftPolicy:
     def __post_init__(self) -> None:
         if isinstance(self.small_window, bool) or not isinstance(self.small_window, int) or self.small_window < 0:
             raise InvalidArgument(f"small_window must be an integer >= 0, got {self.small_window!r}", field="policy")
+        # The default thresholds obey the rules of an override's.
         DriftRule(DriftTest.KS, self.p_value)
         DriftRule(DriftTest.WASSERSTEIN, self.wasserstein)
         DriftRule(DriftTest.JENSEN_SHANNON, self.jensen_shannon)
@@ -223,10 +225,19 @@ def feature_drift(
     window_feature: NumericWindow | CategoricalWindow,
     policy: DriftPolicy | None = None,
 ) -> FeatureDrift:
-    chosen = policy or DriftPolicy()
-    numeric = isinstance(ref_feature, NumericReference)
-    kind = Kind.NUMERIC if numeric else Kind.CATEGORICAL
-    rule = chosen.rule(ref_feature.name, kind, window_feature.present)
+    """One feature's statistics and verdict. Only the shapes of the two are checked (the same number of bins or
+    categories); ``window_drift`` also checks that the window was profiled against this very reference."""
+    if isinstance(ref_feature, NumericReference) and isinstance(window_feature, NumericWindow):
+        kind = Kind.NUMERIC
+        if len(ref_feature.counts) != len(window_feature.bins):
+            raise InvalidArgument(f"feature {ref_feature.name!r}: the window has other bins than the reference")
+    elif isinstance(ref_feature, CategoricalReference) and isinstance(window_feature, CategoricalWindow):
+        kind = Kind.CATEGORICAL
+        if len(ref_feature.categories) != len(window_feature.counts):
+            raise InvalidArgument(f"feature {ref_feature.name!r}: the window has other categories than the reference")
+    else:
+        raise InvalidArgument(f"feature {ref_feature.name!r} has different kinds in reference and window")
+    rule = (policy or DriftPolicy()).rule(ref_feature.name, kind, window_feature.present)
     if rule.test not in TESTS_BY_KIND[kind]:
         raise InvalidArgument(f"{rule.test} does not apply to {kind} feature {ref_feature.name!r}", field="policy")
     base = FeatureDrift(
@@ -237,10 +248,9 @@ def feature_drift(
         return replace(base, skipped=f"the {side} has no values of this feature")
     if isinstance(ref_feature, NumericReference) and isinstance(window_feature, NumericWindow):
         values = _numeric(ref_feature, window_feature)
-    elif isinstance(ref_feature, CategoricalReference) and isinstance(window_feature, CategoricalWindow):
-        values = _categorical(ref_feature, window_feature)
     else:
-        raise InvalidArgument(f"feature {ref_feature.name!r} has different kinds in reference and window")
+        assert isinstance(ref_feature, CategoricalReference) and isinstance(window_feature, CategoricalWindow)
+        values = _categorical(ref_feature, window_feature)
     score = float(values[SCORES[rule.test]])
     return replace(base, score=score, drift=rule.decides(score), **values)
 
@@ -266,8 +276,6 @@ def window_drift(
 
 
 def _numeric(ref: NumericReference, window: NumericWindow) -> dict[str, Any]:
-    if len(ref.counts) != len(window.bins):
-        raise InvalidArgument(f"feature {ref.name!r}: the window has other bins than the reference", field="window")
     p, q = _shares(ref.counts), _shares(window.bins)
     reference_size, window_size = ref.present, window.present
     gap = float(np.abs(np.cumsum(p) - np.cumsum(q)).max())
@@ -282,8 +290,6 @@ def _numeric(ref: NumericReference, window: NumericWindow) -> dict[str, Any]:
 
 
 def _categorical(ref: CategoricalReference, window: CategoricalWindow) -> dict[str, Any]:
-    if len(ref.categories) != len(window.counts):
-        raise InvalidArgument(f"feature {ref.name!r}: the window has other categories than the reference")
     reference_cells, window_cells = list(ref.counts), list(window.counts)
     if ref.other or window.unseen_total:
         reference_cells.append(ref.other)
@@ -330,8 +336,11 @@ def _wasserstein(ref: NumericReference, window: NumericWindow, p: Floats, q: Flo
     inner = np.array(ref.edges[1:-1])
     lowest = min(ref.min, window.min) if window.min is not None else ref.min
     highest = max(ref.max, window.max) if window.max is not None else ref.max
-    points = np.concatenate([[lowest], (inner[:-1] + inner[1:]) / 2, [highest]])
-    # Extreme points (near ±1.8e308) can overflow: the distance is then infinite, which reads as drift.
+    # Halves before the sum: the midpoint of two values near the float maximum stays finite.
+    points = np.concatenate([[lowest], inner[:-1] / 2 + inner[1:] / 2, [highest]])
+    gaps = np.abs(np.cumsum(p - q))[:-1]
+    # Points far apart (beyond ±1.8e308 in total) overflow to an infinite step: it counts only where mass moves,
+    # and an infinite distance reads as drift.
     with np.errstate(over="ignore", invalid="ignore"):
-        distance = float(np.sum(np.abs(np.cumsum(p - q))[:-1] * np.diff(points)))
-    return distance if not math.isnan(distance) else math.inf
+        steps = np.where(gaps > 0, gaps * np.diff(points), 0.0)
+    return float(steps.sum())

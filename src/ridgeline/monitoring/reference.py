@@ -9,10 +9,12 @@ profiles carry it, so a profile is never merged with or compared against another
 Value conventions, the same for reference and window data (``numeric_values`` and ``categorical_values``):
 
 - A column is one-dimensional: a numpy array, a pandas Series, a list or tuple. Columns of one call have one length.
+  A list of numbers only reads as a numeric array; any other list is read value by value (an object array).
 - Missing: None, float NaN, pandas NA and NaT.
 - Kinds: given per column in ``kinds`` ("numeric" or "categorical"), else inferred from the dtype: bool, object and
   string dtypes are categorical, integer and float dtypes numeric; other dtypes (datetime, complex) need a kind,
-  and only "categorical" fits them.
+  and only "categorical" fits them. A reference column can be numeric only with a bool, integer, float or object
+  dtype; a window column of another dtype for a numeric feature has every value counted as a type violation.
 - A numeric feature holds ints, floats and bools (Python or numpy). Anything else in it (a string, even "1.5", a
   list, a dict) is a type violation: counted in ``invalid``, never raised, and left out of the distribution.
   ±inf are values: they fall in the outer bins, but min, max, mean and std are taken over finite values.
@@ -23,10 +25,10 @@ Value conventions, the same for reference and window data (``numeric_values`` an
 
 Numeric features get ``bins`` bins cut at the finite values' quantiles from the min to just above the max,
 and two open outer bins for values beyond that range: below the min, above the max (empty in the reference,
-so a window's out-of-range values stand apart). Bin ``i`` holds ``edges[i] <= x < edges[i + 1]``; the outer edges
-are -inf and +inf, so every value falls in a bin. Equal quantiles collapse into one edge: a column with many ties
-has fewer bins, a constant column c has three (below c, c itself, above c). A column with no finite value has
-the single bin (-inf, +inf) and no min, max, mean or std.
+so a window's out-of-range values stand apart). Bin ``i`` holds ``edges[i] <= x < edges[i + 1]``; the outer
+edges are -inf and +inf, and the top bin holds +inf too, so every value falls in a bin. Equal quantiles collapse
+into one edge: a column with many ties has fewer bins, a constant column c has three (below c, c itself, above
+c). A column with no finite value has the single bin (-inf, +inf) and no min, max, mean or std.
 
 Categorical features keep the ``MAX_CATEGORIES`` most frequent categories (ties broken by name); the values of
 the others are counted together in ``other``. A window's values outside the kept categories are compared with
@@ -146,6 +148,8 @@ class Reference:
         features: dict[str, FeatureReference] = {}
         for name, values in arrays.items():
             kind = _kind(name, chosen[name]) if name in chosen else infer_kind(name, values)
+            if kind is Kind.NUMERIC and values.dtype.kind not in "biufO":
+                raise InvalidArgument(f"column {name!r} of dtype {values.dtype} cannot be numeric", field="kinds")
             features[name] = _numeric(name, values, bins) if kind is Kind.NUMERIC else _categorical(name, values)
         return cls(features)
 
@@ -185,14 +189,25 @@ def as_column(name: str, values: Any) -> Array:
     if isinstance(values, np.ndarray) or hasattr(values, "__array__"):
         array = np.asarray(values)
     else:
-        # Element by element: np.asarray would turn [1.5, "a"] into two strings, and [[1, 2], [3, 4]] into a table.
-        try:
-            array = np.fromiter(values, dtype=object, count=len(values))
-        except TypeError:
-            raise InvalidArgument(f"column {name!r} must be a sequence of values", field="columns") from None
+        array = _sequence(name, values)
     if array.ndim != 1:
         raise InvalidArgument(f"column {name!r} must be one-dimensional, got shape {array.shape}", field="columns")
     return array
+
+
+def _sequence(name: str, values: Any) -> Array:
+    """A list of numbers as numpy reads it, anything else value by value: np.asarray would turn [1.5, "a"] into
+    two strings, and [[1, 2], [3, 4]] into a table."""
+    try:
+        array = np.asarray(values)
+        if array.ndim == 1 and array.dtype.kind in "biuf":
+            return array
+    except (ValueError, TypeError, OverflowError):  # a ragged nesting, or values numpy cannot hold together
+        pass
+    try:
+        return np.fromiter(values, dtype=object, count=len(values))
+    except TypeError:
+        raise InvalidArgument(f"column {name!r} must be a sequence of values", field="columns") from None
 
 
 def infer_kind(name: str, values: Array) -> Kind:
@@ -209,10 +224,8 @@ def numeric_values(values: Array) -> tuple[NDArray[np.float64], int]:
     """The values as floats, NaN where missing or a type violation, and the number of type violations."""
     if values.dtype.kind in "biuf":
         return values.astype(np.float64, copy=False), 0
-    if values.dtype.kind in "US":
+    if values.dtype.kind != "O":  # strings, dates, complex numbers: every value is a violation
         return np.full(len(values), np.nan), len(values)
-    if values.dtype.kind != "O":
-        raise InvalidArgument(f"a numeric feature cannot hold {values.dtype} values", field="kinds")
     numbers = np.full(len(values), np.nan)
     invalid = 0
     for i, value in enumerate(values.tolist()):
@@ -260,6 +273,21 @@ def decode_float(value: Any) -> float:
     return float(value)
 
 
+def decode_count(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{key} must hold non-negative integers, got {value!r}")
+    return value
+
+
+def decode_optional_float(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = decode_float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"statistics must be finite numbers or null, got {value!r}")
+    return number
+
+
 def _is_missing(value: object) -> bool:
     return type(value).__name__ in _MISSING_TYPES or (isinstance(value, float) and math.isnan(value))
 
@@ -282,14 +310,16 @@ def _numeric(name: str, values: Array, bins: int) -> NumericReference:
     present = numbers[~np.isnan(numbers)]
     finite = present[np.isfinite(present)]
     inner = np.zeros(0)
-    if len(finite):
-        quantiles = np.quantile(finite, np.linspace(0, 1, bins + 1))
-        # The last edge just above the max: the top inner bin holds the max, the outer bin only larger values.
-        inner = np.unique(np.append(quantiles[:-1], np.nextafter(quantiles[-1], np.inf)))
-        inner = inner[np.isfinite(inner)]
-    counts = np.bincount(np.searchsorted(inner, present, side="right"), minlength=len(inner) + 1)
+    moments = (math.nan, math.nan)
+    # Values near the float maximum overflow while interpolating or summing; those results are dropped below.
     with np.errstate(over="ignore", invalid="ignore"):
-        moments = (float(finite.mean()), float(finite.std())) if len(finite) else (math.nan, math.nan)
+        if len(finite):
+            quantiles = np.quantile(finite, np.linspace(0, 1, bins + 1))
+            # The last edge just above the max: the top inner bin holds the max, the outer bin only larger values.
+            inner = np.unique(np.append(quantiles[:-1], np.nextafter(quantiles[-1], np.inf)))
+            inner = inner[np.isfinite(inner)]
+            moments = (float(finite.mean()), float(finite.std()))
+    counts = np.bincount(np.searchsorted(inner, present, side="right"), minlength=len(inner) + 1)
     return NumericReference(
         name=name,
         count=len(values),
@@ -349,18 +379,3 @@ def _feature_from_json(name: str, data: Mapping[str, Any]) -> FeatureReference:
     if feature.present < 0 or sum(feature.counts) + lumped != feature.present:
         raise ValueError(f"feature {name!r}: the counts do not add up")
     return feature
-
-
-def decode_count(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{key} must hold non-negative integers, got {value!r}")
-    return value
-
-
-def decode_optional_float(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = decode_float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"statistics must be finite numbers or null, got {value!r}")
-    return number

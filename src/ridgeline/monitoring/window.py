@@ -85,7 +85,9 @@ class NumericWindow:
         finite = self.present - self.infinite
         if not finite:
             return None
-        variance = self.total_sq / finite - (self.total / finite) ** 2
+        offset = self.total / finite
+        # Multiplication, not ** 2: a Python float power raises on overflow where a product gives inf.
+        variance = self.total_sq / finite - offset * offset
         return _finite(math.sqrt(max(variance, 0.0))) if math.isfinite(variance) else None
 
     def merge(self, other: FeatureWindow) -> NumericWindow:
