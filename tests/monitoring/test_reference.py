@@ -120,12 +120,19 @@ def test_rare_categories_beyond_the_limit_are_lumped_into_other() -> None:
 def test_json_round_trip_spells_infinite_edges_and_keeps_the_fingerprint() -> None:
     rng = np.random.default_rng(3)
     reference = Reference.build(
-        {"x": rng.normal(size=500), "n": rng.integers(0, 5, 500), "c": rng.choice(np.array(["a", "b"]), 500)}
+        {
+            "x": rng.normal(size=500),
+            "n": rng.integers(0, 5, 500),
+            "c": rng.choice(np.array(["a", "b"]), 500, p=[0.3, 0.7]),
+        }
     )
     data = json.loads(json.dumps(reference.to_json(), allow_nan=False))
     assert data["features"]["x"]["edges"][0] == "-inf" and data["features"]["x"]["edges"][-1] == "inf"
     restored = Reference.from_json(data)
     assert restored == reference and restored.fingerprint == reference.fingerprint
+    # A store that reorders object keys (jsonb) keeps the category order, which window counts align with.
+    reordered = Reference.from_json(json.loads(json.dumps(data, sort_keys=True)))
+    assert _categorical(reordered, "c").categories == ("b", "a") and reordered.fingerprint == reference.fingerprint
     other = Reference.build({"x": rng.normal(size=500)})
     assert other.fingerprint != reference.fingerprint
 
@@ -174,6 +181,8 @@ def test_a_datetime_column_named_categorical_and_plain_lists_are_accepted() -> N
         lambda d: d["features"]["x"].update(mean="nan"),
         lambda d: d["features"]["x"].update(count=-1),
         lambda d: d["features"]["c"].update(categories=["a"]),
+        lambda d: d["features"]["c"].update(categories=["a", "a"]),
+        lambda d: d["features"]["c"].update(categories=["a", 1]),
         lambda d: d["features"]["c"].update(other=5),
     ],
 )

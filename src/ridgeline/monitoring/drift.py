@@ -165,7 +165,8 @@ class DriftPolicy:
 @dataclass(frozen=True)
 class FeatureDrift:
     """Every statistic of one feature (None where it does not apply) and the verdict of ``test``: ``score`` is
-    that test's value, ``drift`` whether it crossed ``threshold``."""
+    that test's value, ``drift`` whether it crossed ``threshold``. ``reference_count`` and ``window_count`` are
+    the present values compared (N and n)."""
 
     feature: str
     kind: Kind
@@ -306,7 +307,7 @@ def _categorical(ref: CategoricalReference, window: CategoricalWindow) -> dict[s
         "jensen_shannon": _jensen_shannon(p, q),
         "chi2_statistic": statistic,
         "chi2_p_value": float(stats.chi2.sf(statistic, cells - 1)) if cells > 1 else 1.0,
-        "new_categories": tuple(window.unseen),
+        "new_categories": tuple(sorted(window.unseen)),
         "vanished_categories": tuple(c for c, n in zip(ref.categories, window.counts, strict=True) if not n),
     }
 

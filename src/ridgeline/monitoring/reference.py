@@ -34,8 +34,9 @@ Categorical features keep the ``MAX_CATEGORIES`` most frequent categories (ties 
 the others are counted together in ``other``. A window's values outside the kept categories are compared with
 that bucket.
 
-JSON has no infinities or NaN: such floats are written as the strings "inf", "-inf" and "nan" (``encode_float``),
-so the edges start with "-inf" and end with "inf".
+Orders that matter (edges, categories) are JSON lists, never object keys, so a store that reorders keys
+(PostgreSQL's jsonb) keeps them. JSON has no infinities or NaN: such floats are written as the strings "inf",
+"-inf" and "nan" (``encode_float``), so the edges start with "-inf" and end with "inf".
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ class CategoricalReference:
             "count": self.count,
             "missing": self.missing,
             "invalid": self.invalid,
-            "categories": dict(zip(self.categories, self.counts, strict=True)),
+            "categories": list(self.categories),
+            "counts": list(self.counts),
             "other": self.other,
         }
 
@@ -365,13 +367,12 @@ def _feature_from_json(name: str, data: Mapping[str, Any]) -> FeatureReference:
         low, high, mean, std = (decode_optional_float(data[key]) for key in ("min", "max", "mean", "std"))
         feature = NumericReference(name, **counted, edges=edges, counts=counts, min=low, max=high, mean=mean, std=std)
     elif data["kind"] == Kind.CATEGORICAL:
-        categories = dict(data["categories"])
+        categories = tuple(data["categories"])
+        counts = tuple(decode_count(value, "counts") for value in data["counts"])
+        if not all(isinstance(category, str) for category in categories) or len(set(categories)) != len(counts):
+            raise ValueError(f"feature {name!r}: categories must be distinct strings, one count each")
         feature = CategoricalReference(
-            name,
-            **counted,
-            categories=tuple(map(str, categories)),
-            counts=tuple(decode_count(value, "categories") for value in categories.values()),
-            other=decode_count(data["other"], "other"),
+            name, **counted, categories=categories, counts=counts, other=decode_count(data["other"], "other")
         )
     else:
         raise ValueError(f"feature {name!r} has unknown kind {data['kind']!r}")
