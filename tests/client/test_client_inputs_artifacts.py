@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import ridgeline
-from ridgeline.client.datasets import DatasetDescription
+from ridgeline.services.dataset_description import DatasetDescription
 from ridgeline.client.identity import current_user
 from ridgeline.domain.entities import ArtifactFile, RunInput
 from ridgeline.domain.errors import InvalidArgument, NotFound

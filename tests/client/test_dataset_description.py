@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ridgeline.client.datasets import describe
+from ridgeline.services.dataset_description import describe
 
 
 def frame() -> pd.DataFrame:
@@ -37,7 +37,7 @@ def test_the_same_frame_is_the_same_version_and_any_change_is_another() -> None:
 
 def test_the_version_is_stable_across_processes() -> None:
     script = (
-        "import pandas as pd; from ridgeline.client.datasets import describe;"
+        "import pandas as pd; from ridgeline.services.dataset_description import describe;"
         "print(describe(pd.DataFrame({'a': [1, 2, 3], 'b': ['x', 'y', 'z']})).digest)"
     )
     outputs = {

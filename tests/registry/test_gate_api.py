@@ -13,7 +13,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from ridgeline.client.datasets import describe
+from ridgeline.services.dataset_description import describe
 from server.api_helpers import api, error, log, make_run, ok
 
 NAME = "churn model.v2-eu"

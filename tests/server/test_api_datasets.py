@@ -8,7 +8,7 @@ import httpx
 import pandas as pd
 from api_helpers import error, make_run, ok
 
-from ridgeline.client.datasets import describe
+from ridgeline.services.dataset_description import describe
 
 
 def version_body(data: Any, name: str, context: str = "training") -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import inspect, select
 
-from ridgeline.client.datasets import describe
+from ridgeline.services.dataset_description import describe
 from ridgeline.domain.entities import LogBatch, MetricSeries
 from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.domain.promotion import EvaluationSpec

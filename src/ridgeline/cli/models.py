@@ -114,7 +114,7 @@ def evaluate(
 ) -> None:
     """Score a version and the alias holder on the same data; the metrics are stored on both versions."""
     import ridgeline.registry
-    from ridgeline.client.evaluate import read_table
+    from ridgeline.services.dataset_files import read_table
 
     with user_errors():
         frame = read_table(data.expanduser())

@@ -144,7 +144,7 @@ class TrackingBackend(RegistryBackend, Protocol):
         ...
 
     def log_dataset_input(self, run_id: str, name: str, context: str, version: dict[str, Any]) -> DatasetVersion:
-        """Record that the run used this content of dataset ``name`` (``version``: client/datasets.py's
+        """Record that the run used this content of dataset ``name`` (``version``: services/dataset_description.py's
         description as JSON); the same content is always the same version."""
         ...
 

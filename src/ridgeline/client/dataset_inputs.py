@@ -15,9 +15,9 @@ import time
 from typing import Any
 
 from ridgeline.client.backend import TrackingBackend
-from ridgeline.client.datasets import DatasetDescription
 from ridgeline.client.sender import Sender
 from ridgeline.domain.errors import RidgelineError, Unavailable
+from ridgeline.services.dataset_description import DatasetDescription
 
 log = logging.getLogger("ridgeline")
 

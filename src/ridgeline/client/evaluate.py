@@ -2,27 +2,25 @@
 the alias holder with ``ridgeline.load_model``, compute metrics (monitoring/performance.py) and store them through
 ``ridgeline.Client`` (embedded or over HTTP alike).
 
-A logged dataset can be evaluation data when its version is one CSV or Parquet file still at the path it was
-logged from, unchanged (its digest is checked): versions of DataFrames or arrays keep no content in Ridgeline,
-and folders or remote sources are not read here; pass a DataFrame for those.
+A logged dataset can be evaluation data when its content can be read back (services/dataset_files.py); pass a
+DataFrame otherwise.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ridgeline.domain.errors import InvalidArgument, NotFound
 from ridgeline.domain.promotion import EvaluationResult, EvaluationSpec
 from ridgeline.domain.registry import ModelVersion, parse_model_uri
+from ridgeline.services.dataset_files import read_version
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ridgeline.client.reader import Client
 
-_READABLE = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 DATAFRAME_NAME = "dataframe"
 
 
@@ -140,7 +138,7 @@ def split_target(frame: pd.DataFrame, target: str) -> tuple[Any, pd.DataFrame]:
 
 def load_data(client: Client, dataset: Any, name: str | None) -> EvaluationData:
     """A DataFrame as it is, or a logged dataset (``name`` or ``name@version``) read from its file."""
-    from ridgeline.client.datasets import _is_dataframe, describe
+    from ridgeline.services.dataset_description import _is_dataframe, describe
 
     if _is_dataframe(dataset):
         return EvaluationData(dataset, name or DATAFRAME_NAME, describe(dataset).digest, None)
@@ -152,34 +150,6 @@ def load_data(client: Client, dataset: Any, name: str | None) -> EvaluationData:
         )
     dataset_name, _, version = dataset.partition("@")
     found = client.resolve_dataset_version(dataset_name, version or None)
-    path = Path(found.source)
-    if found.kind != "files" or path.suffix.lower() not in _READABLE or not path.is_file():
-        raise InvalidArgument(
-            f"dataset {dataset!r} (version {found.digest[:12]}, {found.kind}, from {found.source!r}) cannot be read "
-            "here: only a version logged from one CSV or Parquet file still at that path on this machine can; "
-            "pass the data as a DataFrame instead",
-            field="dataset",
-        )
-    if describe(path).digest != found.digest:
-        raise InvalidArgument(
-            f"{path} changed since dataset {dataset!r} version {found.digest[:12]} was logged: its content is "
-            "another version now",
-            field="dataset",
-        )
-    frame = read_table(path)
-    return EvaluationData(frame, found.dataset_name, found.digest, found.id)
+    return EvaluationData(read_version(found, dataset), found.dataset_name, found.digest, found.id)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A CSV or Parquet file as a DataFrame; anything else is refused by name."""
-    import pandas as pd
-
-    kind = _READABLE.get(path.suffix.lower())
-    if kind is None:
-        raise InvalidArgument(f"{path}: evaluation data is a .csv or .parquet file", field="data")
-    try:
-        return pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
-    except FileNotFoundError:
-        raise InvalidArgument(f"{path}: no such file", field="data") from None
-    except (ValueError, OSError) as exc:
-        raise InvalidArgument(f"{path} is not a readable {kind} table: {exc}", field="data") from None

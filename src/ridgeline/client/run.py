@@ -26,7 +26,7 @@ from ridgeline.domain.ids import new_id, now_ms
 if TYPE_CHECKING:
     from ridgeline.client.capture.run_capture import CaptureChoice, RunCapture
     from ridgeline.client.dataset_inputs import DatasetRecorder
-    from ridgeline.client.datasets import DatasetDescription
+    from ridgeline.services.dataset_description import DatasetDescription
 
 log = logging.getLogger("ridgeline")
 _time_ns = time.time_ns
@@ -197,7 +197,7 @@ class Run(ArtifactLogging):
         happen here (the returned description has the digest); recording happens in the background.
         """
         from ridgeline.client.dataset_inputs import DatasetRecorder
-        from ridgeline.client.datasets import describe
+        from ridgeline.services.dataset_description import describe
 
         v.check_name(name, "name")
         v.check_name(context, "context", 50)

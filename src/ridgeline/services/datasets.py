@@ -26,7 +26,7 @@ MAX_PROFILE_BYTES = 2_000_000
 @dataclass(frozen=True)
 class InputSpec:
     """One dataset input to record: the dataset's name, what the run used it for, and the version's
-    description (client/datasets.py's shape: digest, kind, rows, size_bytes, schema, profile, source)."""
+    description (services/dataset_description.py's shape: digest, kind, rows, size_bytes, schema, profile, source)."""
 
     name: str
     context: str
@@ -127,7 +127,7 @@ def _checked_context(context: str, foreign: bool) -> str:
 
 
 def _checked(version: dict[str, Any], foreign: bool) -> dict[str, Any]:
-    """The description of a version (client/datasets.py's shape), checked field by field."""
+    """The description of a version (services/dataset_description.py's shape), checked field by field."""
     digest = version.get("digest")
     if foreign:
         if not isinstance(digest, str) or not _FOREIGN_DIGEST.fullmatch(digest):

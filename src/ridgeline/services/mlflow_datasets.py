@@ -23,7 +23,7 @@ ORIGINAL = "mlflow_dataset"
 
 
 def version_of(digest: str, source_type: str, source: str, schema: str | None, profile: str | None) -> dict[str, Any]:
-    """The Ridgeline version description (client/datasets.py's shape) of an MLflow dataset."""
+    """The Ridgeline version description (services/dataset_description.py's shape) of an MLflow dataset."""
     described = {"source_type": source_type, "source": source}
     described |= {name: text for name, text in (("schema", schema), ("profile", profile)) if text}
     parsed_schema, parsed_profile = _json_object(schema), _json_object(profile)

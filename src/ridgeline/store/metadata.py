@@ -9,6 +9,7 @@ from ridgeline.store.datasets import DatasetStore
 from ridgeline.store.logged_models import LoggedModelStore
 from ridgeline.store.metrics import MetricStore
 from ridgeline.store.migrate import upgrade
+from ridgeline.store.monitors import MonitorStore
 from ridgeline.store.projects import ProjectStore
 from ridgeline.store.registry import RegistryStore
 from ridgeline.store.retention import RetentionStore
@@ -29,6 +30,7 @@ class MetadataStore:
         self.retention = RetentionStore(self.database)
         self.registry = RegistryStore(self.database)
         self.logged_models = LoggedModelStore(self.database)
+        self.monitors = MonitorStore(self.database)
 
     def refresh_statistics(self) -> None:
         """Let SQLite's planner know the tables' shapes (PostgreSQL's autovacuum does this by itself).

@@ -174,7 +174,7 @@ dataset_versions = Table(
     metadata,
     Column("id", ID, primary_key=True),
     Column("dataset_id", ID, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
-    # sha256 of the content (client/datasets.py): the same content is the same version, whoever logs it.
+    # sha256 of the content (services/dataset_description.py): the same content is the same version, whoever logs it.
     Column("digest", String(64), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("rows", BigInteger, nullable=True),
@@ -360,4 +360,92 @@ model_servers = Table(
     Column("started_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
     Index("ix_model_servers_model_id", "model_id", "last_seen_at"),
+)
+
+# Production monitors (services/monitoring): one per watched alias or version of a registered model. The JSON
+# columns hold the monitoring/ layer's own forms (drift policy, quality thresholds, alert rules, channels).
+monitors = Table(
+    "monitors",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(250), nullable=False),
+    Column("model_id", ID, ForeignKey("registered_models.id", ondelete="CASCADE"), nullable=False),
+    Column("alias", String(250), nullable=True),
+    Column("version", Integer, nullable=True),
+    Column("features", Text, nullable=True),  # JSON list; null: the signature's inputs
+    Column("window_s", Integer, nullable=False),
+    Column("segment_by", Text, nullable=False),  # JSON list
+    Column("task", String(32), nullable=True),
+    Column("policy", Text, nullable=False),
+    Column("quality", Text, nullable=False),
+    Column("rules", Text, nullable=False),
+    Column("channels", Text, nullable=False),
+    Column("cooldown_s", Integer, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("workspace_id", "name"),
+    Index("ix_monitors_model_id", "model_id"),
+)
+
+# A monitor's history per model version: each version it sees starts a period with its own reference profile.
+monitor_periods = Table(
+    "monitor_periods",
+    metadata,
+    Column("monitor_id", ID, ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("model_version", Integer, nullable=True),
+    Column("reference", Text, nullable=False),  # monitoring.reference.Reference JSON
+    Column("reference_source", Text, nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+)
+
+# One row per period x window x segment: the mergeable window profile (updated as events arrive, so reports never
+# rescan raw events) and, once actuals arrive, the window's performance.
+monitor_windows = Table(
+    "monitor_windows",
+    metadata,
+    Column("monitor_id", ID, ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True),
+    Column("period", Integer, primary_key=True),
+    Column("window_start", BigInteger, primary_key=True),
+    Column("segment", String(250), primary_key=True),  # "" is the whole population
+    Column("rows", BigInteger, nullable=False),
+    Column("profile", Text, nullable=False),  # monitoring.window.WindowProfile JSON
+    Column("labelled", BigInteger, nullable=False),
+    Column("performance", Text, nullable=True),  # JSON metrics
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# Alerts raised by a monitor's rules; kept after they resolve (the record automation reacts to).
+monitor_alerts = Table(
+    "monitor_alerts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("monitor_id", ID, ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("rule_key", String(500), nullable=False),
+    Column("segment", String(250), nullable=False),
+    Column("window_start", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # raised | resolved
+    Column("severity", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("values", Text, nullable=False),  # JSON
+    Column("deliveries", Text, nullable=False),  # JSON list
+    Column("raised_at", BigInteger, nullable=False),
+    Column("notified_at", BigInteger, nullable=True),
+    Column("resolved_at", BigInteger, nullable=True),
+    Index("ix_monitor_alerts_monitor_id", "monitor_id", "raised_at"),
+    Index("ix_monitor_alerts_rule_key", "monitor_id", "rule_key", "status"),
+)
+
+# Prediction log files (ridgeline serve's Parquet) already ingested: files are written whole and never change.
+monitor_log_files = Table(
+    "monitor_log_files",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the path
+    Column("path", Text, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("ingested_at", BigInteger, nullable=False),
 )
