@@ -115,6 +115,14 @@ SETTINGS: tuple[Setting, ...] = (
         "`true`: `ridgeline.load_model` (and what calls it) loads pickle-based model packages without "
         "`allow_pickle=True`. Unpickling runs the file's code: only for packages from sources you trust.",
     ),
+    Setting(
+        "monitoring_interval",
+        "RIDGELINE_MONITORING_INTERVAL",
+        30.0,
+        "Seconds between the server's passes over `ridgeline serve`'s prediction log (`predictions/` in the data "
+        "folder) into the monitors of the served models, each followed by their alert rules. 0: no passes "
+        "(`ridgeline monitors ingest` runs one).",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -138,6 +146,7 @@ class Settings:
     system_metrics_interval: float
     git_diff_limit: int
     allow_pickle: bool
+    monitoring_interval: float
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -155,6 +164,12 @@ class Settings:
     def artifacts_location(self) -> str:
         """The artifact store: the explicit URI, or the ``artifacts`` folder inside the data folder."""
         return self.artifacts_uri or str(self.home / "artifacts")
+
+    @property
+    def prediction_log(self) -> Path:
+        """Where ``ridgeline serve`` writes its prediction log by default, and the tracking server appends the
+        predictions model servers send it."""
+        return self.home / "predictions"
 
     @property
     def spool_location(self) -> Path:

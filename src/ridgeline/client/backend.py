@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ridgeline.domain.entities import (
     ArtifactFile,
@@ -23,6 +23,16 @@ from ridgeline.domain.promotion import (
     VersionLineage,
 )
 from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel
+
+if TYPE_CHECKING:
+    from ridgeline.client.monitoring_transport import MonitoringTransport
+
+
+class MonitoringBackend(Protocol):
+    @property
+    def monitoring(self) -> MonitoringTransport:
+        """The monitors of this data folder or server (``ridgeline.monitoring``'s functions)."""
+        ...
 
 
 class RegistryBackend(Protocol):
@@ -88,7 +98,7 @@ class RegistryBackend(Protocol):
         ...
 
 
-class TrackingBackend(RegistryBackend, Protocol):
+class TrackingBackend(RegistryBackend, MonitoringBackend, Protocol):
     """What the SDK needs from wherever runs are kept. Errors are :class:`RidgelineError` subclasses;
     :class:`Unavailable` means "try again later" and is the only one the background sender retries."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -49,6 +49,9 @@ from ridgeline.domain.wire import (
     run_from_json,
     version_from_json,
 )
+
+if TYPE_CHECKING:
+    from ridgeline.client.monitoring_transport import MonitoringTransport
 
 API = "/api/v1"
 
@@ -96,6 +99,12 @@ class HttpBackend:
             raise Unavailable(f"cannot reach the tracking server at {self.base_url}: {exc}") from exc
         self._raise_for(response)
         return orjson.loads(response.content) if response.content else {}
+
+    @property
+    def monitoring(self) -> MonitoringTransport:
+        from ridgeline.client.monitoring_transport import HttpMonitoring
+
+        return HttpMonitoring(self._call)
 
     @staticmethod
     def _raise_for(response: httpx.Response) -> None:

@@ -36,6 +36,7 @@ from ridgeline.services.tracking import RunSpec, TrackingService
 from ridgeline.store.metadata import MetadataStore
 
 if TYPE_CHECKING:
+    from ridgeline.client.monitoring_transport import MonitoringTransport
     from ridgeline.services.artifacts import ArtifactService
     from ridgeline.services.datasets import DatasetService
     from ridgeline.services.registry import RegistryService
@@ -66,6 +67,13 @@ def _artifacts_location(database_uri: str) -> str:
     return settings.artifacts_location
 
 
+def _prediction_log(database_uri: str) -> Path:
+    """Where model servers on this data folder log predictions (``ridgeline serve``'s default)."""
+    if database_uri.startswith("sqlite:///"):
+        return Path(database_uri.removeprefix("sqlite:///")).parent / "predictions"
+    return Settings.load().prediction_log
+
+
 class LocalBackend:
     def __init__(self, database_uri: str) -> None:
         self.uri = database_uri
@@ -83,6 +91,15 @@ class LocalBackend:
             limit = Settings.load().max_artifact_size
             self._artifacts = ArtifactService(self.service.store, open_storage(location), limit)
         return self._artifacts
+
+    @property
+    def monitoring(self) -> MonitoringTransport:
+        from ridgeline.client.monitoring_transport import LocalMonitoring
+        from ridgeline.services.monitoring.service import MonitoringService
+        from ridgeline.store.monitoring_events import MonitoringEvents
+
+        service = MonitoringService(self.service.store, MonitoringEvents(self.artifacts.storage))
+        return LocalMonitoring(service, str(_prediction_log(self.uri)), current_user())
 
     def create_run(
         self,

@@ -17,6 +17,7 @@ from ridgeline.server.api import artifacts as artifacts_api
 from ridgeline.server.api import datasets as datasets_api
 from ridgeline.server.api import logging as logging_api
 from ridgeline.server.api import model_servers as model_servers_api
+from ridgeline.server.api import monitors as monitors_api
 from ridgeline.server.api import projects, retention, runs, system
 from ridgeline.server.api import registry as registry_api
 from ridgeline.server.api import registry_gate as registry_gate_api
@@ -28,10 +29,12 @@ from ridgeline.server.ui import error_page, install_ui
 from ridgeline.services.artifacts import ArtifactService
 from ridgeline.services.datasets import DatasetService
 from ridgeline.services.logged_models import LoggedModelService
+from ridgeline.services.monitoring.service import MonitoringService
 from ridgeline.services.registry import RegistryService
 from ridgeline.services.tracking import TrackingService
 from ridgeline.store.artifacts.storage import open_storage
 from ridgeline.store.metadata import MetadataStore
+from ridgeline.store.monitoring_events import MonitoringEvents
 
 log = logging.getLogger("ridgeline.server")
 
@@ -49,6 +52,16 @@ async def _refresh_statistics_periodically(store: MetadataStore) -> None:
             log.exception("refreshing database statistics failed; will try again")
 
 
+async def _monitor_periodically(monitoring: MonitoringService, settings: Settings) -> None:
+    """Feed the prediction log into the monitors and run their alert rules, every ``monitoring_interval``."""
+    while True:
+        await asyncio.sleep(settings.monitoring_interval)
+        try:
+            await run_in_threadpool(monitoring.run_pass, str(settings.prediction_log))
+        except Exception:
+            log.exception("a monitoring pass failed; will try again")
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Open (and migrate) the metadata store, then assemble routes, auth and error handling."""
     store = MetadataStore(settings.metadata_uri)
@@ -56,9 +69,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        refresher = asyncio.create_task(_refresh_statistics_periodically(store))
+        tasks = [asyncio.create_task(_refresh_statistics_periodically(store))]
+        if settings.monitoring_interval > 0:
+            tasks.append(asyncio.create_task(_monitor_periodically(app.state.monitoring, settings)))
         yield
-        refresher.cancel()
+        for task in tasks:
+            task.cancel()
         store.close()
 
     app = FastAPI(
@@ -77,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.artifacts = ArtifactService(store, open_storage(settings.artifacts_location), settings.max_artifact_size)
     app.state.registry = RegistryService(store, app.state.artifacts)
     app.state.logged_models = LoggedModelService(store, app.state.tracking)
+    app.state.monitoring = MonitoringService(store, MonitoringEvents(app.state.artifacts.storage))
 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)])
     # The bulk histories route comes first: /runs/histories must not be taken for a run id.
@@ -90,6 +107,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(registry_api.router)
     api.include_router(registry_gate_api.router)
     api.include_router(model_servers_api.router)
+    api.include_router(monitors_api.router)
     app.include_router(api)
     app.include_router(mlflow_router(), dependencies=[Depends(authenticate)])
     app.include_router(system.router, dependencies=[Depends(authenticate)])

@@ -10,6 +10,7 @@ from ridgeline.server.auth import Principal
 from ridgeline.services.artifacts import ArtifactService
 from ridgeline.services.datasets import DatasetService
 from ridgeline.services.logged_models import LoggedModelService
+from ridgeline.services.monitoring.service import MonitoringService
 from ridgeline.services.registry import RegistryService
 from ridgeline.services.tracking import TrackingService
 
@@ -44,6 +45,14 @@ async def _registry(request: Request) -> RegistryService:
 
 
 Registry = Annotated[RegistryService, Depends(_registry)]
+
+
+async def _monitoring(request: Request) -> MonitoringService:
+    service: MonitoringService = request.app.state.monitoring
+    return service
+
+
+Monitoring = Annotated[MonitoringService, Depends(_monitoring)]
 
 
 async def _logged_models(request: Request) -> LoggedModelService:

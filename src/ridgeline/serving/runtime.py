@@ -156,7 +156,7 @@ def _sink(options: ServeOptions, settings: Settings, target: HttpTarget | LocalT
     if isinstance(target, HttpTarget) and options.prediction_log is None:
         return functools.partial(target.write_predictions, options.server_id)
 
-    folder = Path(options.prediction_log or Path(settings.home) / "predictions")
+    folder = Path(options.prediction_log or settings.prediction_log)
     writer = f"{options.server_id[:8]}-{os.getpid()}"
 
     def write(rows: list[dict[str, Any]]) -> None:

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/model-servers", tags=["model servers"])
 
 def _service(request: Request) -> ModelServerService:
     # Stateless beyond the store: one per request costs nothing and keeps app.py to a one-line router include.
-    return ModelServerService(request.app.state.store, request.app.state.settings.home / "predictions")
+    return ModelServerService(request.app.state.store, request.app.state.settings.prediction_log)
 
 
 Servers = Annotated[ModelServerService, Depends(_service)]

@@ -206,6 +206,19 @@ class MonitoringService:
         """Read ``ridgeline serve``'s Parquet files not read before into every monitor of their model."""
         return ingest.prediction_log(self, folder)
 
+    def run_pass(self, folder: str) -> dict[str, int]:
+        """One monitoring pass: the prediction log into the monitors, then every monitor's alert rules."""
+        counts = self.ingest_prediction_log(folder)
+        for monitor in self.find():
+            self.evaluate_alerts(monitor.name)
+        return counts
+
+    def evaluate_alerts(self, name: str) -> list[Alert]:
+        """Run the monitor's rules over its recent windows; returns the alerts raised, renotified or resolved."""
+        from ridgeline.services.monitoring.alerts import evaluate
+
+        return evaluate(self, self.get(name))
+
     # reading -------------------------------------------------------------------------------------------------
 
     def report(
