@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ridgeline.domain.errors import InvalidArgument
+from ridgeline.monitoring.drift import SCORES
 from ridgeline.monitoring.rule_eval import Action, AlertState, AlertStatus, Decision, Firing, decide, evaluate
 from ridgeline.monitoring.rules import Rule, parse_rule
 
@@ -37,7 +38,7 @@ def psi_window(window: int, segment: str = "", **psi: float) -> list[dict[str, A
 
 # --- grammar ---
 
-EXAMPLES = {
+EXAMPLES: dict[str, dict[str, Any]] = {
     "psi > 0.2 on at least 3 features for 2 consecutive windows": dict(
         statistic="psi", op=">", threshold=0.2, min_features=3, windows=2
     ),
@@ -224,6 +225,13 @@ def test_feature_counts_leave_out_the_prediction_unless_named() -> None:
     assert psi.message == "psi > 0.2 on feature prediction (0.5)" and psi.values == {"prediction": 0.5}
 
 
+def test_drift_names_the_statistic_that_decided() -> None:
+    for test, statistic in SCORES.items():
+        row = feature_row(0, "age", drift=True, test=test.value, score=0.01)
+        [firing] = evaluate(parse_rule("drift on feature age"), [row])
+        assert firing.message == f"drift on feature age ({statistic} 0.01)"
+
+
 def test_named_feature_and_none_values() -> None:
     rows = [
         feature_row(0, "age", wasserstein=0.14, missing_rate=None),
@@ -263,12 +271,22 @@ def test_dataset_drift_and_drift_share() -> None:
     assert evaluate(parse_rule("dataset drift"), [dataset_row(0, drift_share=0.6)]) == []
 
 
+def test_a_window_of_two_reference_periods_is_judged_by_the_later() -> None:
+    old = [{**row, "period": 1, "model_version": 2} for row in psi_window(4, age=0.9)]
+    new = [{**row, "period": 2} for row in psi_window(4, age=0.1, income=0.3)]
+    for rows in (old + new, new + old):
+        [firing] = evaluate(parse_rule("psi > 0.2"), rows)
+        assert firing.values == {"income": 0.3} and firing.model_version == 3
+
+
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
         ([{"window_start": 0, "window_end": HOUR, "segment": ""}], "lacks feature"),
         ([{**feature_row(0, "age"), "window_end": 0}], "malformed window"),
         ([{**feature_row(0, "age"), "window_start": "0"}], "malformed window"),
+        ([{**feature_row(0, "age"), "feature": None}], "malformed window, segment or feature"),
+        ([{**feature_row(0, "age"), "period": "1"}], "malformed period"),
         ([feature_row(0, "age"), feature_row(0, "age")], "two rows for feature 'age'"),
         ([dataset_row(0), dataset_row(0)], "two rows for feature '*'"),
         ([feature_row(0, "age"), {**feature_row(0, "x"), "window_end": 2 * HOUR}], "has two ends"),

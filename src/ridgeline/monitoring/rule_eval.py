@@ -7,6 +7,8 @@ and in the ``rule.windows - 1`` windows just before it. Windows are consecutive 
 it starts minus the window size (``window_end - window_start`` of the latest window); a window absent from
 ``rows`` breaks the run. A segment with no rows in the newest window keeps being judged at its last window, so its
 verdict does not change for want of data. Callers pass at least the last ``rule.windows`` windows of the report.
+Where a window has rows of several reference periods (``period``: the model version changed during it), the rows
+of the latest period are the ones judged.
 
 ``decide(previous, firing, now_ms, cooldown_ms)`` is the alert's state machine, one alert per
 :attr:`Firing.key` (the rule's id and the segment): raise a new alert, keep an open one without notifying
@@ -25,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ridgeline.domain.errors import InvalidArgument
-from ridgeline.monitoring.drift import SCORES
 from ridgeline.monitoring.rules import DATASET_DRIFT, DRIFT, PREDICTION, Rule
 
 DATASET_ROW = "*"
@@ -40,8 +41,9 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-# A drift verdict's score is the statistic of its test: "ks" decides by ks_p_value.
-_SCORE_NAMES = {test.value: name for test, name in SCORES.items()}
+# The statistic behind a drift verdict's score: drift.SCORES, which is not imported so that alerting does not load
+# scipy (0.7 s). The other tests are named as their statistic.
+_SCORE_NAMES = {"ks": "ks_p_value", "chi2": "chi2_p_value"}
 
 Row = Mapping[str, Any]
 
@@ -80,6 +82,7 @@ class Firing:
 class _Window:
     start: int
     end: int
+    period: int
     features: dict[str, Row] = field(default_factory=dict)
     dataset: Row | None = None
 
@@ -121,11 +124,24 @@ def _group(rule: Rule, rows: Iterable[Row]) -> dict[str, dict[int, _Window]]:
         if missing:
             raise InvalidArgument(f"a report row lacks {', '.join(missing)}: {dict(row)!r}", field="rows")
         start, end, segment, feature = row["window_start"], row["window_end"], row["segment"], row["feature"]
-        if not (_is_int(start) and _is_int(end) and end > start and isinstance(segment, str)):
-            raise InvalidArgument(f"a report row has a malformed window or segment: {dict(row)!r}", field="rows")
+        if not (
+            _is_int(start) and _is_int(end) and end > start and isinstance(segment, str) and isinstance(feature, str)
+        ):
+            raise InvalidArgument(
+                f"a report row has a malformed window, segment or feature: {dict(row)!r}", field="rows"
+            )
+        period = row.get("period") or 0
+        if not _is_int(period):
+            raise InvalidArgument(f"a report row has a malformed period: {dict(row)!r}", field="rows")
         if rule.segment is not None and segment != rule.segment:
             continue
-        window = segments.setdefault(segment, {}).setdefault(start, _Window(start, end))
+        windows = segments.setdefault(segment, {})
+        window = windows.setdefault(start, _Window(start, end, period))
+        if period != window.period:
+            # A window that straddles a change of reference (a new model version) is judged by the newer one.
+            if period < window.period:
+                continue
+            window = windows[start] = _Window(start, end, period)
         if window.end != end:
             raise InvalidArgument(
                 f"window {start} of segment {segment!r} has two ends: {window.end}, {end}", field="rows"
@@ -138,12 +154,12 @@ def _group(rule: Rule, rows: Iterable[Row]) -> dict[str, dict[int, _Window]]:
         if feature == DATASET_ROW:
             window.dataset = row
         else:
-            window.features[str(feature)] = row
+            window.features[feature] = row
     return segments
 
 
 def _judge(rule: Rule, window: _Window) -> list[_Match] | None:
-    """What breaks the rule in this window (features or dataset statistics), or None where it holds not."""
+    """What breaks the rule in this window (features or dataset statistics), or None where it does not hold."""
     if rule.dataset_level:
         row = window.dataset
         if row is None:
@@ -163,7 +179,7 @@ def _judge(rule: Rule, window: _Window) -> list[_Match] | None:
         if rule.statistic == DRIFT:
             if row.get("drift") is True:
                 score = _number(row.get("score"))
-                test = str(row.get("test"))
+                test = str(row.get("test") or "score")
                 matches.append(_Match(name, score, f"{_SCORE_NAMES.get(test, test)} {_text(score)}"))
         elif _holds(rule, value := _number(row.get(rule.statistic))):
             matches.append(_Match(name, value, _text(value)))
@@ -192,8 +208,9 @@ def _firing(rule: Rule, segment: str, window: _Window, matches: list[_Match]) ->
     elif rule.dataset_level:
         head = f"{rule.condition} ({_text(matches[0].value)})"
     elif rule.feature is not None:
-        scope = "prediction drift" if rule.feature == PREDICTION and rule.statistic == DRIFT else None
-        head = f"{scope or f'{rule.condition} on feature {rule.feature}'} ({matches[0].label})"
+        prediction_drift = (rule.statistic, rule.feature) == (DRIFT, PREDICTION)
+        subject = "prediction drift" if prediction_drift else f"{rule.condition} on feature {rule.feature}"
+        head = f"{subject} ({matches[0].label})"
     else:
         named = ", ".join(f"{match.name} {match.label}" for match in matches[:MESSAGE_FEATURES])
         more = ", …" if len(matches) > MESSAGE_FEATURES else ""
