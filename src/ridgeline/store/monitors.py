@@ -139,27 +139,31 @@ class MonitorStore:
     ) -> Period:
         """A new period, numbered after the last; if another writer just added one for the same version, that
         one is returned instead (one period per version)."""
-        with self.db.write() as conn:
-            existing = conn.execute(
-                select(monitor_periods.c.number).where(
-                    monitor_periods.c.monitor_id == monitor_id,
-                    _same_version(model_version),
-                )
-            ).scalar()
-            if existing is None:
-                last = conn.execute(
-                    select(func.max(monitor_periods.c.number)).where(monitor_periods.c.monitor_id == monitor_id)
-                ).scalar()
-                conn.execute(
-                    monitor_periods.insert().values(
-                        monitor_id=monitor_id,
-                        number=(last or 0) + 1,
-                        model_version=model_version,
-                        reference=_dumps(reference),
-                        reference_source=source,
-                        started_at=started_at,
-                    )
-                )
+        for _attempt in range(3):
+            try:
+                with self.db.write() as conn:
+                    existing = conn.execute(
+                        select(monitor_periods.c.number).where(
+                            monitor_periods.c.monitor_id == monitor_id, _same_version(model_version)
+                        )
+                    ).scalar()
+                    if existing is None:
+                        last = conn.execute(
+                            select(func.max(monitor_periods.c.number)).where(monitor_periods.c.monitor_id == monitor_id)
+                        ).scalar()
+                        conn.execute(
+                            monitor_periods.insert().values(
+                                monitor_id=monitor_id,
+                                number=(last or 0) + 1,
+                                model_version=model_version,
+                                reference=_dumps(reference),
+                                reference_source=source,
+                                started_at=started_at,
+                            )
+                        )
+                break
+            except IntegrityError:
+                continue  # another writer took that number: look again
         return next(period for period in self.periods(monitor_id) if period.model_version == model_version)
 
     # windows -------------------------------------------------------------------------------------------------
@@ -175,7 +179,8 @@ class MonitorStore:
         the rows locked (PostgreSQL) or the writer lock held (SQLite), so concurrent ingestion loses nothing."""
         stamp = now_ms()
         with self.db.write() as conn:
-            for (period, window_start, segment), (rows, profile) in parts.items():
+            # Rows are locked in one global order, so writers touching the same windows wait instead of deadlocking.
+            for (period, window_start, segment), (rows, profile) in sorted(parts.items()):
                 key = and_(
                     monitor_windows.c.monitor_id == monitor_id,
                     monitor_windows.c.period == period,
@@ -196,9 +201,12 @@ class MonitorStore:
                         labelled=0,
                         updated_at=stamp,
                     )
-                    # A concurrent first insert of the same window: retry as a merge.
-                    inserted = conn.execute(statement.on_conflict_do_nothing()).rowcount
-                    if inserted:
+                    # A concurrent first insert of the same window: retry as a merge. (RETURNING says whether this
+                    # insert happened; rowcount does not, PostgreSQL drivers report -1 here.)
+                    inserted = conn.execute(
+                        statement.on_conflict_do_nothing().returning(monitor_windows.c.window_start)
+                    ).first()
+                    if inserted is not None:
                         continue
                     stored = conn.execute(
                         select(monitor_windows.c.rows, monitor_windows.c.profile).where(key).with_for_update()
