@@ -262,6 +262,12 @@ class MonitorStore:
         with self.db.read() as conn:
             return [WindowRow(row) for row in conn.execute(select(monitor_windows).where(*where).order_by(*order))]
 
+    def latest_window(self, monitor_id: str) -> int | None:
+        query = select(func.max(monitor_windows.c.window_start)).where(monitor_windows.c.monitor_id == monitor_id)
+        with self.db.read() as conn:
+            found = conn.execute(query).scalar()
+        return None if found is None else int(found)
+
     def segments(self, monitor_id: str) -> list[str]:
         query = select(monitor_windows.c.segment).where(monitor_windows.c.monitor_id == monitor_id).distinct()
         with self.db.read() as conn:
