@@ -5,7 +5,21 @@ from __future__ import annotations
 import typer
 
 from ridgeline import __version__
-from ridgeline.cli import db, exchange, gc, models, predict, quickstart, retention, runs, serve, server, storage, sync
+from ridgeline.cli import (
+    db,
+    exchange,
+    gc,
+    models,
+    monitors,
+    predict,
+    quickstart,
+    retention,
+    runs,
+    serve,
+    server,
+    storage,
+    sync,
+)
 
 app = typer.Typer(
     name="ridgeline",
@@ -24,6 +38,7 @@ app.command("storage")(storage.storage)
 app.add_typer(db.app, name="db")
 app.add_typer(runs.app, name="runs")
 app.add_typer(models.app, name="models")
+app.add_typer(monitors.app, name="monitors")
 app.add_typer(retention.app, name="retention")
 app.command("export")(exchange.export)
 app.add_typer(exchange.import_app, name="import")
