@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 
 from ridgeline.server.ui.assets import Assets
 from ridgeline.server.ui.templating import Templates
-from ridgeline.server.ui.views import compare, datasets, models, projects, run, runs_table, static
+from ridgeline.server.ui.views import compare, datasets, models, monitors, projects, run, runs_table, static
 
 
 def install_ui(app: FastAPI) -> APIRouter:
@@ -20,7 +20,7 @@ def install_ui(app: FastAPI) -> APIRouter:
     app.state.assets = assets
     app.state.templates = Templates(assets)
     router = APIRouter(include_in_schema=False)
-    for module in (projects, runs_table, run, compare, datasets, models, static):
+    for module in (projects, runs_table, run, compare, datasets, models, monitors, static):
         router.include_router(module.router)
     return router
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from ridgeline.server.deps import Datasets, Registry, Tracking
+from ridgeline.server.deps import Datasets, Monitoring, Registry, Tracking
 from ridgeline.server.ui.views import model_data
 from ridgeline.server.ui.views.common import Pages
 from ridgeline.services.registry_gate import RegistryGate
@@ -38,6 +38,7 @@ def model_page(
     registry: Registry,
     tracking: Tracking,
     datasets: Datasets,
+    monitoring: Monitoring,
     compare: Annotated[list[str] | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     model = registry.get_model(name)
@@ -57,4 +58,5 @@ def model_page(
         evaluations=model_data.evaluations(RegistryGate(registry.store), model.name, versions),
         history=list(reversed(history)),
         aliases=sorted(model.aliases.items()),
+        monitors=monitoring.find(model.name),
     )
