@@ -5,9 +5,11 @@ monitor and day::
     monitoring/<monitor id>/actuals/date=YYYY-MM-DD/<batch id>.parquet
 
 Predictions: ``id`` (string), ``timestamp`` (UTC, ms), ``period`` (int32), ``model_version`` (int64, null when
-unknown), ``inputs`` (JSON object of the row's features and tags), ``prediction`` (JSON), ``scores`` (JSON: class
-probabilities or a score; null when not given). Actuals: ``id``, ``timestamp`` (when the truth was logged; the
-prediction's own time decides its window), ``value`` (JSON). Each batch is one file written whole, so readers
+unknown), ``prediction`` (JSON), ``scores`` (JSON: class probabilities or a score; null when not given), then one
+column per feature or tag: ``in.NAME`` typed as its values are, or ``json.NAME`` (JSON texts) when they have no
+one type. Files of one monitor may differ in their input columns (a feature added, a tag sent sometimes).
+Actuals: ``id``, ``timestamp`` (when the truth was logged; the prediction's own time decides its window),
+``value`` (JSON). Each batch is one file written whole, so readers
 never see part of one; nothing here is rewritten, so several ingestion workers never conflict.
 """
 
@@ -23,6 +25,9 @@ from ridgeline.domain.ids import new_id
 from ridgeline.store.artifacts.storage import ArtifactStorage
 
 PREFIX = "monitoring"
+INPUT = "in."
+JSON_INPUT = "json."
+_FIXED = ("id", "timestamp", "period", "model_version", "prediction", "scores")
 _DAY_MS = 86_400_000
 
 
@@ -35,7 +40,6 @@ def prediction_schema() -> Any:
             ("timestamp", pa.timestamp("ms", tz="UTC")),
             ("period", pa.int32()),
             ("model_version", pa.int64()),
-            ("inputs", pa.string()),
             ("prediction", pa.string()),
             ("scores", pa.string()),
         ]
@@ -56,24 +60,50 @@ class MonitoringEvents:
     def __init__(self, storage: ArtifactStorage) -> None:
         self.storage = storage
 
-    def write_predictions(self, monitor_id: str, rows: list[dict[str, Any]]) -> int:
-        """``rows``: dicts with the prediction columns, ``timestamp`` in epoch ms."""
-        return self._write(monitor_id, "predictions", rows, prediction_schema())
+    def write_predictions(self, monitor_id: str, table: Any) -> int:
+        """``table``: an Arrow table with the prediction columns (``timestamp`` as UTC ms), in day files."""
+        import pyarrow as pa
+
+        days = table.column("timestamp").cast(pa.int64()).to_numpy() // _DAY_MS
+        for day in sorted(set(days.tolist())):
+            part = table.filter(pa.array(days == day))
+            self._put(monitor_id, "predictions", day_of(int(day) * _DAY_MS), part)
+        return int(table.num_rows)
 
     def write_actuals(self, monitor_id: str, rows: list[dict[str, Any]]) -> int:
         return self._write(monitor_id, "actuals", rows, actual_schema())
 
     def read_predictions(
-        self, monitor_id: str, *, start: int | None = None, end: int | None = None, ids: Iterable[str] | None = None
+        self,
+        monitor_id: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        ids: Iterable[str] | None = None,
+        inputs: Iterable[str] = (),
     ) -> Any:
         """The predictions with ``start <= timestamp < end`` (ms) and, if given, one of ``ids``, as a pyarrow
-        Table; only the days in range are read."""
-        return self._read(monitor_id, "predictions", prediction_schema(), start, end, ids)
+        Table of the fixed columns plus, for each name in ``inputs``, ``in.NAME`` as JSON texts (null where a file
+        lacks it); only the days in range are read."""
+        import pyarrow as pa
+
+        names = list(inputs)
+        tables = [
+            _with_inputs(table, names)
+            for table in self._tables(monitor_id, "predictions", prediction_schema(), start, end, ids)
+        ]
+        if tables:
+            return pa.concat_tables(tables)
+        empty = prediction_schema().empty_table()
+        return _with_inputs(empty, names)
 
     def read_actuals(self, monitor_id: str, ids: Iterable[str] | None = None) -> Any:
         """Actuals for ``ids`` (all when None); an id logged twice keeps its latest value."""
 
-        table = self._read(monitor_id, "actuals", actual_schema(), None, None, ids)
+        import pyarrow as pa
+
+        parts = self._tables(monitor_id, "actuals", actual_schema(), None, None, ids)
+        table = pa.concat_tables(parts) if parts else actual_schema().empty_table()
         if table.num_rows == 0:
             return table
         # Latest wins: sort by time, keep the last index of each id.
@@ -88,24 +118,28 @@ class MonitoringEvents:
 
     def _write(self, monitor_id: str, kind: str, rows: list[dict[str, Any]], schema: Any) -> int:
         import pyarrow as pa
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
         by_day: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
             by_day[day_of(row["timestamp"])].append(row)
         for day, day_rows in sorted(by_day.items()):
-            buffer = io.BytesIO()
-            pq.write_table(pa.Table.from_pylist(day_rows, schema=schema), buffer, compression="zstd")
-            writer = self.storage.writer(f"{PREFIX}/{monitor_id}/{kind}/date={day}/{new_id()}.parquet")
-            try:
-                writer.write(buffer.getvalue())
-                writer.commit()
-            except BaseException:
-                writer.abort()
-                raise
+            self._put(monitor_id, kind, day, pa.Table.from_pylist(day_rows, schema=schema))
         return len(rows)
 
-    def _read(
+    def _put(self, monitor_id: str, kind: str, day: str, table: Any) -> None:
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer, compression="zstd")
+        writer = self.storage.writer(f"{PREFIX}/{monitor_id}/{kind}/date={day}/{new_id()}.parquet")
+        try:
+            writer.write(buffer.getvalue())
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+
+    def _tables(
         self,
         monitor_id: str,
         kind: str,
@@ -113,7 +147,8 @@ class MonitoringEvents:
         start: int | None,
         end: int | None,
         ids: Iterable[str] | None,
-    ) -> Any:
+    ) -> list[Any]:
+        """Each file of the days in range, filtered; the fixed columns cast to ``schema``'s types."""
         import pyarrow as pa
         import pyarrow.compute as pc  # type: ignore[import-untyped]
         import pyarrow.parquet as pq
@@ -127,7 +162,7 @@ class MonitoringEvents:
             day = item.key[len(prefix) :].split("/", 1)[0].removeprefix("date=")
             if (first is not None and day < first) or (last is not None and day > last):
                 continue
-            table = pq.read_table(io.BytesIO(b"".join(self.storage.read(item.key))), schema=schema)
+            table = pq.read_table(io.BytesIO(b"".join(self.storage.read(item.key))))
             mask = None
             if wanted is not None:
                 mask = pc.is_in(table.column("id"), value_set=wanted)
@@ -139,4 +174,23 @@ class MonitoringEvents:
                 )
                 mask = in_range if mask is None else pc.and_(mask, in_range)
             tables.append(table if mask is None else table.filter(mask))
-        return pa.concat_tables(tables) if tables else schema.empty_table()
+        return tables
+
+
+def _with_inputs(table: Any, names: list[str]) -> Any:
+    """The fixed prediction columns, then each named input as JSON texts (one representation whatever its
+    Arrow type was in its file)."""
+    import orjson
+    import pyarrow as pa
+
+    fixed = table.select(list(_FIXED)).cast(prediction_schema())
+    for name in names:
+        values: list[str | None]
+        if f"{INPUT}{name}" in table.column_names:
+            values = [orjson.dumps(value, default=str).decode() for value in table.column(f"{INPUT}{name}").to_pylist()]
+        elif f"{JSON_INPUT}{name}" in table.column_names:
+            values = table.column(f"{JSON_INPUT}{name}").to_pylist()
+        else:
+            values = [None] * table.num_rows
+        fixed = fixed.append_column(f"{INPUT}{name}", pa.array(values, pa.string()))
+    return fixed

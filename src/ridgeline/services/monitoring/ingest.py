@@ -24,6 +24,7 @@ from ridgeline.monitoring.performance import compute
 from ridgeline.monitoring.reference import Reference
 from ridgeline.monitoring.window import WindowProfile
 from ridgeline.services.monitoring.spec import PredictionBatch, check_ids, check_timestamps
+from ridgeline.store.monitoring_events import INPUT, JSON_INPUT
 
 if TYPE_CHECKING:
     from ridgeline.services.monitoring.service import MonitoringService
@@ -57,38 +58,39 @@ def _scalar(value: Any) -> Any:
 
 
 def predictions(service: MonitoringService, monitor: Monitor, batch: PredictionBatch) -> Ingested:
-    batch.check()
+    given_ids, given_stamps = batch.check()
     rows = batch.rows
-    ids = check_ids(batch.ids) if batch.ids is not None else [new_id() for _ in range(rows)]
-    stamps = check_timestamps(batch.timestamps) if batch.timestamps is not None else [now_ms()] * rows
+    ids = given_ids if given_ids is not None else [new_id() for _ in range(rows)]
+    stamps = given_stamps if given_stamps is not None else np.full(rows, now_ms(), dtype=np.int64)
     given = batch.versions
     versions: list[int | None] = list(given) if given is not None else [service.current_version(monitor.target)] * rows
     known: dict[int | None, Period] = {}
-    period_of = [service.period_for(monitor, version, known).number for version in versions]
+    numbers = {version: service.period_for(monitor, version, known).number for version in set(versions)}
+    period_of = np.fromiter((numbers[version] for version in versions), dtype=np.int32, count=rows)
     references = {period.number: Reference.from_json(period.reference) for period in known.values()}
 
     columns: dict[str, Any] = {name: _objects(values) for name, values in batch.inputs.items()}
     for name, values in (batch.tags or {}).items():
         columns.setdefault(name, _objects(values))
+    service.events.write_predictions(monitor.id, _raw_table(batch, ids, stamps, versions, period_of, columns))
     columns[PREDICTION] = _objects([_scalar(value) for value in batch.predictions])
 
-    service.events.write_predictions(
-        monitor.id, _raw_rows(batch, ids, stamps, versions, period_of, [name for name in columns if name != PREDICTION])
-    )
-
     window_ms = monitor.window_ms
+    starts = stamps - stamps % window_ms
     groups: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
-    for index, (period, stamp) in enumerate(zip(period_of, stamps, strict=True)):
-        groups[(period, stamp - stamp % window_ms)].append(index)
+    keys = np.stack([period_of.astype(np.int64), starts], axis=1)
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
     segmenter = _Segmenter(monitor, service.store.monitors.segments(monitor.id), columns)
     parts: dict[WindowKey, tuple[int, dict[str, Any]]] = {}
-    for (period, window_start), indexes in groups.items():
+    for position, (period, window_start) in enumerate(unique.tolist()):
+        indexes = np.flatnonzero(inverse.reshape(-1) == position)
+        groups[(period, window_start)] = indexes.tolist()
         reference = references[period]
-        for segment, members in segmenter.split(np.asarray(indexes)).items():
+        for segment, members in segmenter.split(indexes).items():
             subset = {name: values[members] for name, values in columns.items() if name in reference.features}
             parts[(period, window_start, segment)] = (len(members), WindowProfile.of(reference, subset).to_json())
     service.store.monitors.merge_windows(monitor.id, parts, _merge)
-    return Ingested(rows, len(groups), sorted(set(period_of)))
+    return Ingested(rows, len(groups), sorted(numbers.values()))
 
 
 def _merge(stored: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -105,28 +107,34 @@ def _objects(values: Sequence[Any]) -> Any:
     return array
 
 
-def _raw_rows(
+def _raw_table(
     batch: PredictionBatch,
     ids: list[str],
-    stamps: list[int],
+    stamps: Any,
     versions: list[int | None],
-    period_of: list[int],
-    names: list[str],
-) -> list[dict[str, Any]]:
-    inputs = {**(batch.tags or {}), **batch.inputs}
-    picked = [(name, inputs[name]) for name in names]
-    return [
-        {
-            "id": ids[index],
-            "timestamp": stamps[index],
-            "period": period_of[index],
-            "model_version": versions[index],
-            "inputs": _json({name: values[index] for name, values in picked}),
-            "prediction": _json(batch.predictions[index]),
-            "scores": None if batch.scores is None else _json(batch.scores[index]),
-        }
-        for index in range(batch.rows)
-    ]
+    period_of: Any,
+    columns: dict[str, Any],
+) -> Any:
+    """The batch as one Arrow table: fixed columns, then each input as a typed column (``in.NAME``) or, when its
+    values have no one Arrow type, as JSON texts (``json.NAME``)."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    fields = {
+        "id": pa.array(ids, pa.string()),
+        "timestamp": pa.array(stamps, pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
+        "period": pa.array(period_of, pa.int32()),
+        "model_version": pa.array(versions, pa.int64()),
+        "prediction": pa.array([_json(value) for value in batch.predictions], pa.string()),
+        "scores": pa.array(
+            [None] * batch.rows if batch.scores is None else [_json(value) for value in batch.scores], pa.string()
+        ),
+    }
+    for name, values in columns.items():
+        try:
+            fields[f"{INPUT}{name}"] = pa.array(values if values.dtype.kind != "O" else values.tolist())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            fields[f"{JSON_INPUT}{name}"] = pa.array([_json(value) for value in values.tolist()], pa.string())
+    return pa.table(fields)
 
 
 class _Segmenter:
@@ -176,7 +184,7 @@ def actuals(
     checked = check_ids(ids)
     if not checked or len(values) != len(checked):
         raise InvalidArgument(f"{len(checked)} ids and {len(values)} values: one value per id", field="values")
-    stamps = check_timestamps(timestamps) if timestamps is not None else [now_ms()] * len(checked)
+    stamps = check_timestamps(timestamps).tolist() if timestamps is not None else [now_ms()] * len(checked)
     if len(stamps) != len(checked):
         raise InvalidArgument("timestamps has another length than ids", field="timestamps")
     service.events.write_actuals(
@@ -203,7 +211,9 @@ def actuals(
 
 def recompute_performance(service: MonitoringService, monitor: Monitor, period: int, window_start: int) -> None:
     """A window's performance from all of its predictions that have actuals (per segment too)."""
-    table = service.events.read_predictions(monitor.id, start=window_start, end=window_start + monitor.window_ms)
+    table = service.events.read_predictions(
+        monitor.id, start=window_start, end=window_start + monitor.window_ms, inputs=monitor.segment_by
+    )
     mask = [value == period for value in table.column("period").to_pylist()]
     table = table.filter(mask)
     ids = table.column("id").to_pylist()
@@ -211,7 +221,7 @@ def recompute_performance(service: MonitoringService, monitor: Monitor, period: 
     truth = dict(zip(actual.column("id").to_pylist(), actual.column("value").to_pylist(), strict=True))
     predicted = table.column("prediction").to_pylist()
     scores = table.column("scores").to_pylist()
-    inputs = table.column("inputs").to_pylist() if monitor.segment_by else [None] * len(ids)
+    segment_values = {name: table.column(f"{INPUT}{name}").to_pylist() for name in monitor.segment_by}
     windows = service.store.monitors.windows(monitor.id, period=period, start=window_start, end=window_start + 1)
     stored = {row.segment for row in windows}
     members: defaultdict[str, list[int]] = defaultdict(list)
@@ -219,13 +229,11 @@ def recompute_performance(service: MonitoringService, monitor: Monitor, period: 
         if key not in truth:
             continue
         members[WHOLE].append(index)
-        text = inputs[index]
-        if text is not None:
-            row = json.loads(text)
-            for name in monitor.segment_by:
-                if name in row:
-                    segment = segment_key(name, row[name])
-                    members[segment if segment in stored else f"{name}=*"].append(index)
+        for name, values in segment_values.items():
+            text = values[index]
+            if text is not None:
+                segment = segment_key(name, json.loads(text))
+                members[segment if segment in stored else f"{name}=*"].append(index)
     results = []
     for segment in stored:
         chosen = members.get(segment, [])

@@ -7,6 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.monitors import check_features, check_segment_by, parse_duration, parse_target
 from ridgeline.domain.validation import check_name, check_text
@@ -120,7 +123,8 @@ class PredictionBatch:
     def rows(self) -> int:
         return len(self.predictions)
 
-    def check(self) -> None:
+    def check(self) -> tuple[list[str] | None, NDArray[np.int64] | None]:
+        """Refuse a malformed batch before anything is written; returns the ids and timestamps, normalised."""
         rows = self.rows
         if not 0 < rows <= MAX_BATCH_ROWS:
             raise InvalidArgument(f"a batch has 1 to {MAX_BATCH_ROWS:,} predictions, got {rows}", field="outputs")
@@ -135,35 +139,50 @@ class PredictionBatch:
             ("ids", self.ids),
             ("timestamps", self.timestamps),
             ("versions", self.versions),
+            ("scores", self.scores),
         )
         for label, column in given:
             if column is not None and len(column) != rows:
                 raise InvalidArgument(f"{label} has {len(column)} values for {rows} predictions", field=label)
-        if self.scores is not None and len(self.scores) != rows:
-            raise InvalidArgument(f"scores has {len(self.scores)} rows for {rows} predictions", field="scores")
-        if self.ids is not None:
-            check_ids(self.ids)
-        if self.timestamps is not None:
-            check_timestamps(self.timestamps)
+        ids = None if self.ids is None else check_ids(self.ids)
+        stamps = None if self.timestamps is None else check_timestamps(self.timestamps)
+        return ids, stamps
 
 
 def check_ids(ids: Sequence[Any]) -> list[str]:
-    checked = []
-    for index, value in enumerate(ids):
-        if isinstance(value, bool) or not isinstance(value, str | int) or not 0 < len(str(value)) <= MAX_ID_LENGTH:
+    checked = [value if type(value) is str else str(value) for value in ids]
+    for index, (value, text) in enumerate(zip(ids, checked, strict=True)):
+        if isinstance(value, bool) or not isinstance(value, str | int) or not 0 < len(text) <= MAX_ID_LENGTH:
             raise InvalidArgument(
                 f"ids[{index}] is a string of 1 to {MAX_ID_LENGTH} characters, got {value!r}", field="ids"
             )
-        checked.append(str(value))
     return checked
 
 
-def check_timestamps(values: Sequence[Any]) -> list[int]:
-    checked = []
-    for index, value in enumerate(values):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-            raise InvalidArgument(
-                f"timestamps[{index}] is milliseconds since the epoch, got {value!r}", field="timestamps"
-            )
-        checked.append(int(value))
-    return checked
+def _epoch_ms(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value) and value >= 0
+
+
+def check_timestamps(values: Sequence[Any]) -> NDArray[np.int64]:
+    """Epoch milliseconds as int64; the first bad value is named."""
+    array = np.asarray(values)
+    if array.ndim == 1 and array.dtype.kind in "iuf":
+        good = np.isfinite(array) & (array >= 0) if array.dtype.kind == "f" else array >= 0
+        if good.all():
+            return array.astype(np.int64)
+        index = int(np.argmin(good))
+    else:
+        index = next(
+            (
+                i
+                for i, value in enumerate(values)
+                if isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value < 0
+            ),
+            0,
+        )
+    raise InvalidArgument(
+        f"timestamps[{index}] is milliseconds since the epoch, got {list(values)[index]!r}", field="timestamps"
+    )
