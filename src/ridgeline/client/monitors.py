@@ -313,9 +313,12 @@ def _epoch_ms(values: Any) -> list[int]:
     if all(isinstance(item, int | float) and not isinstance(item, bool) for item in items):
         return [int(item) for item in items]
     try:
-        stamps = pd.to_datetime(pd.Series(items), utc=True)
+        stamps = pd.to_datetime(pd.Series(items), utc=True, format="ISO8601")
     except (ValueError, TypeError) as why:
-        raise InvalidArgument(f"timestamps are datetimes or epoch milliseconds: {why}", field="timestamps") from None
+        first = str(why).splitlines()[0]
+        raise InvalidArgument(
+            f"timestamps are datetimes, ISO 8601 texts or epoch milliseconds: {first}", field="timestamps"
+        ) from None
     # The Series' own resolution (ns, us, ms…) varies with the input; milliseconds are asked for by name.
     return [int(value) for value in stamps.dt.as_unit("ms").astype("int64")]
 
