@@ -28,6 +28,7 @@ class MonitoringService:
 
     def create(self, spec: MonitorSpec, *, user: str = "") -> Monitor:
         checked = spec.checked()
+        rules, channels = self._rules(checked.rules), self._channels(checked.channels)
         version = self.current_version(checked.target)
         reference, source = checked.reference, checked.reference_source
         if reference is None:
@@ -52,8 +53,8 @@ class MonitoringService:
                 task=checked.task,
                 policy=checked.policy,
                 quality=checked.quality,
-                rules=self._rules(checked.rules),
-                channels=self._channels(checked.channels),
+                rules=rules,
+                channels=channels,
                 cooldown_s=checked.cooldown_s,
                 description=checked.description,
                 created_by=user,
@@ -113,11 +114,14 @@ class MonitoringService:
         return self.store.monitors.add_period(monitor.id, version, checked.to_json(), source or "given", now_ms())
 
     def current_version(self, target: Target) -> int:
-        model = self.store.registry.get_model(target.model_name)
-        if target.alias is None:
-            assert target.version is not None
-            self.store.registry.get_version(model, target.version)
-            return target.version
+        try:
+            model = self.store.registry.get_model(target.model_name)
+            if target.alias is None:
+                assert target.version is not None
+                self.store.registry.get_version(model, target.version)
+                return target.version
+        except NotFound as missing:
+            raise NotFound(missing.message, field="model") from None
         version = model.aliases.get(target.alias)
         if version is None:
             raise NotFound(f"Registered model {target.model_name!r} has no alias {target.alias!r}", field="model")
