@@ -151,5 +151,3 @@ def load_data(client: Client, dataset: Any, name: str | None) -> EvaluationData:
     dataset_name, _, version = dataset.partition("@")
     found = client.resolve_dataset_version(dataset_name, version or None)
     return EvaluationData(read_version(found, dataset), found.dataset_name, found.digest, found.id)
-
-
