@@ -356,8 +356,16 @@ def _stream(
 
     read = 0
     totals: dict[str, int] = {}
+    # On a terminal only, and transient: the summary line replaces the bar, an error stays the one line on stderr,
+    # and a log file gets no bar drawn once at the end.
     with Progress(
-        TextColumn(f"logging {what}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console
+        TextColumn(f"logging {what}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
     ) as bar:
         task = bar.add_task(what, total=source.rows)
         try:
