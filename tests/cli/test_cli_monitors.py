@@ -294,10 +294,22 @@ def test_log_predictions_from_csv_with_default_features_and_a_bad_row_late(churn
     frame.to_csv(tmp_path / "late.csv", index=False)
     late = ["-i", str(tmp_path / "late.csv"), "--batch-size", "2"]
     failed = invoke(churn, "monitors", "log-predictions", "churn-champion", *shlex.split(options), *late)
-    # Rows 1-4 went in two whole chunks before row 5 was read; the error says so, so they are not sent twice.
-    assert_clean_error(failed, "late.csv, row 5", "'yesterday'", "the 4 rows before this chunk were logged")
+    # Rows 1-4 went in two whole chunks before row 5 was read; the error says so, and how to send the rest.
+    assert_clean_error(failed, "late.csv, row 5", "'yesterday'", "rows 1 to 4 were logged", "--skip-rows 4 sends")
     [dataset] = [row for row in rows(churn, "report churn-champion") if row["feature"] == "*"]
     assert dataset["rows"] == 10
+    frame.loc[4, "when"] = "2024-05-01T00:04:00Z"
+    frame.to_csv(tmp_path / "late.csv", index=False)
+    resumed = run(churn, f"log-predictions churn-champion {options} --skip-rows 4", *late)
+    assert "2 predictions from late.csv" in resumed.stdout
+    [dataset] = [row for row in rows(churn, "report churn-champion") if row["feature"] == "*"]
+    assert dataset["rows"] == 12  # 6 + the 4 before the error + the 2 after it: none twice
+    assert_clean_error(
+        invoke(
+            churn, "monitors", "log-predictions", "churn-champion", *shlex.split(options), *late, "--skip-rows", "6"
+        ),
+        "late.csv has no rows after the 6 skipped",
+    )
 
 
 @pytest.fixture

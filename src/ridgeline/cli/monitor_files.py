@@ -284,7 +284,7 @@ def check_target(name: str, tracking_uri: str | None) -> None:
 
 
 def send_predictions(
-    source: Source, name: str, columns: PredictionColumns, batch_size: int, tracking_uri: str | None
+    source: Source, name: str, columns: PredictionColumns, chunking: tuple[int, int], tracking_uri: str | None
 ) -> tuple[int, dict[str, int]]:
     import ridgeline.monitoring
 
@@ -306,7 +306,7 @@ def send_predictions(
         return done
 
     text = () if columns.id is None else (columns.id,)
-    return _stream(source, wanted, batch_size, text, "predictions", send)
+    return _stream(source, wanted, chunking, text, "predictions", send)
 
 
 def send_actuals(
@@ -315,7 +315,7 @@ def send_actuals(
     id_column: str,
     value_column: str,
     timestamp_column: str | None,
-    batch_size: int,
+    chunking: tuple[int, int],
     tracking_uri: str | None,
 ) -> tuple[int, dict[str, int]]:
     import ridgeline.monitoring
@@ -335,26 +335,27 @@ def send_actuals(
         )
         return done
 
-    return _stream(source, wanted, batch_size, (id_column,), "actuals", send)
+    return _stream(source, wanted, chunking, (id_column,), "actuals", send)
 
 
 def _stream(
     source: Source,
     columns: list[str],
-    batch_size: int,
+    chunking: tuple[int, int],
     text: tuple[str, ...],
     what: str,
     send: Callable[[pd.DataFrame, int], dict[str, int]],
 ) -> tuple[int, dict[str, int]]:
-    """Read ``source`` in chunks and ``send(frame, first_row)`` each, with a progress bar on stderr; returns (rows
-    read, the answers summed).
+    """Read ``source`` in chunks of ``chunking`` = (batch size, rows to skip) and ``send(frame, first_row)`` each,
+    with a progress bar; returns (rows sent, the answers summed).
 
-    A bad row stops the command with its row number; the chunks before it stay logged (they are valid data, and
-    sending them again would count them twice), and the error says how many rows that was.
+    A bad row stops the command with its row number in the file. The chunks before it stay logged (they are valid
+    data), and the error gives the ``--skip-rows`` that sends the rest without sending those twice.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    read = 0
+    batch_size, skip = chunking
+    position = 0  # data rows of the file passed so far, skipped ones included
     totals: dict[str, int] = {}
     # On a terminal only, and transient: the summary line replaces the bar, an error stays the one line on stderr,
     # and a log file gets no bar drawn once at the end.
@@ -370,17 +371,24 @@ def _stream(
         task = bar.add_task(what, total=source.rows)
         try:
             for frame in source.chunks(columns, batch_size, text):
+                if position < skip:
+                    dropped = min(skip - position, len(frame))
+                    frame, position = frame.iloc[dropped:], position + dropped
                 if frame.empty:
                     continue
-                done = send(frame, read + 1)
-                read += len(frame)
+                done = send(frame, position + 1)
+                position += len(frame)
                 for key, value in done.items():
                     totals[key] = totals.get(key, 0) + value
-                bar.update(task, completed=read)
+                bar.update(task, completed=position)
         except RidgelineError as why:
-            if read:
-                why.message += f" (the {read} rows before this chunk were logged)"
+            if position > skip:
+                why.message += (
+                    f" (rows {skip + 1} to {position} were logged: once the file is fixed, "
+                    f"--skip-rows {position} sends the rest)"
+                )
             raise
-    if not read:
-        raise InvalidArgument(f"{source.path.name} has no rows", field="input")
-    return read, totals
+    if position <= skip:
+        after = f" after the {skip} skipped" if skip else ""
+        raise InvalidArgument(f"{source.path.name} has no rows{after}", field="input")
+    return position - skip, totals

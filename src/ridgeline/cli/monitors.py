@@ -31,6 +31,7 @@ app = typer.Typer(
 NameArgument = typer.Argument(..., help="The monitor's name.")
 JsonOption = typer.Option(False, "--json", help="Print JSON on stdout instead of tables.")
 BatchOption = typer.Option(50_000, "--batch-size", min=1, help="Rows read and sent at a time.")
+SkipOption = typer.Option(0, "--skip-rows", min=0, help="Leave out the file's first N rows (already sent).")
 TargetArgument = typer.Argument(..., help="A monitor's name, or NAME@ALIAS / NAME/VERSION (all its monitors).")
 InputOption = typer.Option(..., "--input", "-i", help="A .csv (with a header row) or .parquet file.")
 ALERT_STATUSES = ("raised", "resolved")
@@ -115,10 +116,10 @@ def create(
         )
         with _monitoring(tracking_uri) as monitoring:
             body = monitoring.get(created.name)
-    console.print(f"created monitor [bold]{body['name']}[/] watching {body['target']}", highlight=False)
+    console.print(f"created monitor [bold]{body['name']}[/] watching {body['target']}", highlight=False, soft_wrap=True)
     if data is not reference:
         # The SDK records a DataFrame reference as "a DataFrame": the file it came from is named here.
-        console.print(f"reference file: {escape(reference)} ({len(data)} rows)", highlight=False)
+        console.print(f"reference file: {escape(reference)} ({len(data)} rows)", highlight=False, soft_wrap=True)
     console.print(_summary(body))
 
 
@@ -190,7 +191,7 @@ def show(name: str = NameArgument, as_json: bool = JsonOption, tracking_uri: str
     if as_json:
         print_json(body)
         return
-    console.print(f"[bold]{body['name']}[/] {escape(body['description'])}".rstrip(), highlight=False)
+    console.print(f"[bold]{body['name']}[/] {escape(body['description'])}".rstrip(), highlight=False, soft_wrap=True)
     console.print(_summary(body))
     periods = _table("periods", "period", "model version", "started (UTC)", "reference", "features")
     for period in body.get("periods") or []:
@@ -234,7 +235,7 @@ def report(
         print_json(rows)
         return
     if not rows:
-        console.print(f"{name}: no windows in this range yet (log predictions first)", highlight=False)
+        console.print(f"{name}: no windows in this range yet (log predictions first)", highlight=False, soft_wrap=True)
         return
     console.print(_report_table(name, rows))
 
@@ -308,7 +309,7 @@ def alerts(
         print_json(found)
         return
     if not found:
-        console.print(f"{name}: no alerts", highlight=False)
+        console.print(f"{name}: no alerts", highlight=False, soft_wrap=True)
         return
     console.print(_alerts_table(f"alerts of {name}", found))
 
@@ -347,6 +348,7 @@ def log_predictions(
         None, "--feature-column", help="A feature column (repeatable); default: every other column."
     ),
     batch_size: int = BatchOption,
+    skip_rows: int = SkipOption,
     tracking_uri: str = TrackingOption,
 ) -> None:
     """Send a file of predictions to a monitor, in chunks, with a progress bar."""
@@ -357,11 +359,12 @@ def log_predictions(
     )
     with user_errors():
         source = open_source(input)
-        read, sent = send_predictions(source, name, columns, batch_size, tracking_uri)
+        read, sent = send_predictions(source, name, columns, (batch_size, skip_rows), tracking_uri)
     console.print(
-        f"{read} predictions from {source.path.name} → {name}: {sent['rows']} rows logged, "
+        f"{read} predictions from {escape(source.path.name)} → {name}: {sent['rows']} rows logged, "
         f"{sent['windows']} window updates",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -373,6 +376,7 @@ def log_actuals(
     value_column: str = typer.Option(..., "--value-column", help="The true label or value."),
     timestamp_column: str = typer.Option(None, "--timestamp-column", help="When the truth was known."),
     batch_size: int = BatchOption,
+    skip_rows: int = SkipOption,
     tracking_uri: str = TrackingOption,
 ) -> None:
     """Send the true values of logged predictions, matched by id; their windows get performance metrics."""
@@ -380,16 +384,19 @@ def log_actuals(
 
     with user_errors():
         source = open_source(input)
-        read, sent = send_actuals(source, name, id_column, value_column, timestamp_column, batch_size, tracking_uri)
+        chunking = (batch_size, skip_rows)
+        read, sent = send_actuals(source, name, id_column, value_column, timestamp_column, chunking, tracking_uri)
     console.print(
-        f"{read} actuals from {source.path.name} → {name}: {sent['matched']} matched a logged prediction, "
+        f"{read} actuals from {escape(source.path.name)} → {name}: {sent['matched']} matched a logged prediction, "
         f"{sent['windows']} window updates",
         highlight=False,
+        soft_wrap=True,
     )
     if sent["matched"] < sent["rows"]:
         err_console.print(
             f"warning: {sent['rows'] - sent['matched']} of {sent['rows']} actuals matched no logged prediction",
             highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -399,7 +406,7 @@ def ingest(tracking_uri: str = TrackingOption) -> None:
     with user_errors(), _monitoring(tracking_uri) as monitoring:
         counts = monitoring.ingest()
     if not counts:
-        console.print("nothing new in the prediction log for any monitor", highlight=False)
+        console.print("nothing new in the prediction log for any monitor", highlight=False, soft_wrap=True)
         return
     table = _table("ingested from the prediction log", "monitor", "rows")
     for monitor, rows in sorted(counts.items()):
@@ -413,7 +420,7 @@ def evaluate(name: str = NameArgument, tracking_uri: str = TrackingOption) -> No
     with user_errors(), _monitoring(tracking_uri) as monitoring:
         changed = monitoring.evaluate(name)
     if not changed:
-        console.print(f"{name}: no alert raised or resolved", highlight=False)
+        console.print(f"{name}: no alert raised or resolved", highlight=False, soft_wrap=True)
         return
     console.print(_alerts_table(f"alerts of {name} raised, updated or resolved now", changed))
 
@@ -433,7 +440,7 @@ def delete(
         if not yes and not typer.confirm(
             f"Delete monitor {found.name} ({found.target}) with its windows, events and alerts?"
         ):
-            err_console.print("not deleted", highlight=False)
+            err_console.print("not deleted", highlight=False, soft_wrap=True)
             raise typer.Exit(1)
         ridgeline.monitoring.delete_monitor(name, tracking_uri=tracking_uri)
-    console.print(f"deleted monitor {name}", highlight=False)
+    console.print(f"deleted monitor {name}", highlight=False, soft_wrap=True)
