@@ -294,7 +294,7 @@ def _report_table(name: str, rows: list[dict[str, Any]]) -> Table:
 def alerts(
     name: str = NameArgument,
     status: str = typer.Option(None, "--status", help="raised or resolved; default: both."),
-    limit: int = typer.Option(200, "--limit", min=1, help="At most this many, newest first."),
+    limit: int = typer.Option(200, "--limit", min=1, max=10_000, help="At most this many, newest first."),
     as_json: bool = JsonOption,
     tracking_uri: str = TrackingOption,
 ) -> None:
@@ -314,11 +314,11 @@ def alerts(
     console.print(_alerts_table(f"alerts of {name}", found))
 
 
-def _alerts_table(title: str, found: list[dict[str, Any]]) -> Table:
+def _alerts_table(title: str, found: list[dict[str, Any]], changes: dict[str, str] | None = None) -> Table:
     table = _table(title, "raised (UTC)", "status", "severity", "rule", "segment", "window (UTC)", "message")
     for alert in found:
-        status = alert["status"]
-        shown = f"[red]{status}[/]" if status == "raised" else f"[green]{status}[/] {_when(alert['resolved_at'])}"
+        status = alert["status"] if changes is None else changes[alert["id"]]
+        shown = f"[green]{status}[/] {_when(alert['resolved_at'])}" if "resolved" in status else f"[red]{status}[/]"
         table.add_row(
             _when(alert["raised_at"]),
             shown,
@@ -416,13 +416,25 @@ def ingest(tracking_uri: str = TrackingOption) -> None:
 
 @app.command("evaluate")
 def evaluate(name: str = NameArgument, tracking_uri: str = TrackingOption) -> None:
-    """Run the monitor's alert rules now; prints the alerts raised, sent again or resolved."""
+    """Run the monitor's alert rules now; prints the alerts raised, sent again, still raised or resolved."""
     with user_errors(), _monitoring(tracking_uri) as monitoring:
+        # The open alerts before, to say what this evaluation did: evaluate also returns an alert that holds on the
+        # same window, unchanged.
+        before = {alert["id"]: alert for alert in monitoring.alerts(name, "raised", 10_000)}
         changed = monitoring.evaluate(name)
     if not changed:
         console.print(f"{name}: no alert raised or resolved", highlight=False, soft_wrap=True)
         return
-    console.print(_alerts_table(f"alerts of {name} raised, updated or resolved now", changed))
+    changes = {alert["id"]: _change(alert, before.get(alert["id"])) for alert in changed}
+    console.print(_alerts_table(f"alerts of {name} after evaluating its rules", changed, changes))
+
+
+def _change(alert: dict[str, Any], before: dict[str, Any] | None) -> str:
+    if before is None:
+        return "raised now"
+    if alert["status"] == "resolved":
+        return "resolved now"
+    return "sent again" if alert["notified_at"] != before["notified_at"] else "still raised"
 
 
 @app.command("delete")
