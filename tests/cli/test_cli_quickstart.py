@@ -94,6 +94,21 @@ def test_quickstart_fills_the_registry(demo_home: Path) -> None:
     assert list(loaded.predict([row])) == [0]
 
 
+def test_quickstart_fills_a_monitor_with_a_drift_story(demo_home: Path) -> None:
+    """Two weeks of the wine model's traffic: the south drifts in the second week, the last day has no truth yet."""
+    import ridgeline.monitoring as monitoring
+
+    report = monitoring.report("wine-classifier-champion", segment="*", tracking_uri=str(demo_home))
+    dataset = report[report["feature"] == "*"]
+    whole = dataset[dataset["segment"] == ""]
+    assert len(whole) == 14 and whole["rows"].sum() == 14 * 240
+    alcohol = report[(report["feature"] == "alcohol") & (report["segment"] == "region=south")]
+    assert not alcohol["drift"].iloc[:8].any() and alcohol["drift"].iloc[-3:].all()
+    assert whole["labelled_rows"].iloc[-1] == 0 and whole["accuracy"].iloc[:-1].notna().all()
+    raised = monitoring.alerts("wine-classifier-champion", status="raised", tracking_uri=str(demo_home))
+    assert any(alert["segment"] == "region=south" for alert in raised)
+
+
 def test_the_demo_server_serves_the_demo_artifacts(demo_home: Path) -> None:
     """The server quickstart starts reads the same artifact store the runs were logged to (it once read a folder
     named after typer's option object in the working directory)."""

@@ -18,6 +18,7 @@ import typer
 from rich.progress import Progress
 
 from ridgeline.cli.common import HomeOption, console, setting_help, shown_uri, user_errors
+from ridgeline.cli.quickstart_monitoring import MONITOR, monitor_demo
 from ridgeline.config import Settings
 
 DATASETS = ("iris", "wine", "breast_cancer")
@@ -167,6 +168,8 @@ def populate(tracking_uri: str) -> int:
             progress.advance(task)
         progress.update(task, description="registering the best models")
         _register(tracking_uri, loaded)
+        progress.update(task, description="two weeks of production traffic for the wine model's monitor")
+        monitor_demo(tracking_uri, loaded["wine"])
     return len(plan)
 
 
@@ -217,11 +220,12 @@ def quickstart(
     tracking = "" if home is None and settings.backend_uri is None else f" --tracking-uri {shown_uri(target)}"
     console.print(
         f"[bold]Open {base}/ in your browser[/bold]: the projects, their runs table, run pages and comparisons, "
-        "and the registered models (/models).\n"
+        f"the registered models (/models) and the monitor of the wine model in production (/monitors/{MONITOR}).\n"
         "Try, in another terminal:\n"
         f"  {_own_command()} runs list -p quickstart-wine -o 'metrics.accuracy desc' -c metrics.accuracy"
         f" -c params.model{tracking}\n"
         f"  {_own_command()} models show iris-classifier{tracking}\n"
+        f"  {_own_command()} monitors report {MONITOR} --segment region=south{tracking}\n"
         f"  {_own_command()} serve models:/iris-classifier@champion --port {settings.port + 1}"
         f" --tracking-uri {base}   # then POST rows to http://127.0.0.1:{settings.port + 1}/invocations\n"
         f"  curl -s {base}/api/v1/projects\n"

@@ -269,6 +269,12 @@ def alerts(monitor: str, status: str | None = None, limit: int = 200, *, trackin
         return _transport(client).alerts(monitor, status, limit)
 
 
+def evaluate_alerts(monitor: str, *, tracking_uri: str | None = None) -> Any:
+    """Run the monitor's alert rules now; returns the alerts raised, re-sent, updated or resolved (dicts)."""
+    with _client(tracking_uri) as client:
+        return _transport(client).evaluate(monitor)
+
+
 def _monitors_of(transport: MonitoringTransport, model: str) -> list[str]:
     """A monitor's name as given, else every monitor watching that target."""
     try:
