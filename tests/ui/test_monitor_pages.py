@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from ridgeline.config import Settings
-from ridgeline.domain.ids import new_id
+from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.domain.monitors import Alert
 from ridgeline.monitoring.reference import Reference
 from ridgeline.services.monitoring.service import MonitoringService
@@ -31,8 +31,11 @@ from support.browser import UiServer, navigate, open_page, wait_ready
 from support.servers import running_server
 
 HOUR = 3_600_000
-T0 = 1_714_521_600_000  # 2024-05-01T00:00Z, a window boundary
 WINDOWS = 6
+# churn-live's windows end with the current hour (the pages read a live monitor from its recent end); the hostile
+# monitor's lie in the past (read from its whole history).
+T0 = now_ms() // HOUR * HOUR - WINDOWS * HOUR
+PAST = 1_714_521_600_000  # 2024-05-01T00:00Z
 DRIFT_FROM = 3  # the first window with drift in country=IT
 LABELLED = 3  # windows whose predictions get actuals
 ROWS = 400
@@ -153,11 +156,11 @@ def _seed_hostile(registry: RegistryService, monitoring: MonitoringService, gene
             "plan": generator.choice(["a", "<b>c</b>"], 200).tolist(),
         },
         predictions=[0] * 200,
-        timestamps=[T0 + row * 1000 for row in range(200)],
+        timestamps=[PAST + row * 1000 for row in range(200)],
         tags={"team": ["<img src=y onerror=alert(2)>"] * 200},
     )
     monitoring.log_predictions(XSS_MONITOR, batch)
-    _alert(monitoring, XSS_MONITOR, XSS_SEGMENT, XSS_MESSAGE, T0, False)
+    _alert(monitoring, XSS_MONITOR, XSS_SEGMENT, XSS_MESSAGE, PAST, False)
 
 
 @pytest.fixture(scope="module")
@@ -213,6 +216,8 @@ def test_monitors_list_shows_each_monitor_with_its_latest_verdict(server: UiServ
     assert live[0].startswith("churn-live") and "Production traffic" in live[0]
     assert live[1:3] == ["churn@champion", "1h"]
     assert live[3].startswith("drift") and live[4] == "1"
+    hostile = page.locator("#monitors tr").filter(has_text="evil").locator("td").all_inner_texts()
+    assert hostile[3].startswith("drift") and hostile[4] == "1"
     quiet = page.locator("#monitors tr[data-monitor='churn-quiet'] td").all_inner_texts()
     assert quiet[1:5] == ["churn/2", "1d", "no events yet", "0"]
     for name, href in (("churn-live", "/models/churn"), ("churn-quiet", "/models/churn#v2")):
@@ -234,16 +239,24 @@ def test_dashboard_shows_periods_and_marks_the_drifted_features(server: UiServer
     assert page.locator("#heatmap .heatmaplayer image").count() == 1
     marks = heatmap_marks(page)
     assert marks["income"] == [3, 4, 5] and marks["plan"] == [3, 4, 5]
+    # The colour is the score against its threshold: a cell is marked exactly when it reaches 1.
+    severities = page.locator("#heatmap").evaluate("(el) => el.data[0].z")
+    names = ["age", "income", "plan", "prediction"]
+    for name, row in zip(names, severities, strict=True):
+        assert all(0 <= value <= 3 for value in row)
+        assert [j for j, value in enumerate(row) if value >= 1] == marks.get(name, []), name
+    assert severities[1][DRIFT_FROM:] == [3, 3, 3]
     assert page.locator("#dist-feature option").all_inner_texts() == ["age", "income", "plan", "prediction"]
     # The model's output is the bottom row, named as such.
     rows = ["age", "income", "plan", "prediction (output)"]
     assert page.locator("#heatmap").evaluate("(el) => el.data[0].y") == rows
-    assert sorted(page.locator("#heatmap .ytick").all_text_contents()) == rows
+    assert sorted(page.locator("#heatmap .yaxislayer-above .ytick text").all_text_contents()) == rows
 
     verdicts = page.locator("#verdicts tbody tr")
     assert verdicts.count() == WINDOWS
     newest = verdicts.first.locator("td").all_inner_texts()
-    assert newest[1:5] == ["v2", "400", "drift", "2 / 3"]
+    # IT's incomes beyond the reference's range also fail the out-of-range allowance.
+    assert newest[1:5] == ["v2", "400", "drift quality", "2 / 3"]
     oldest = verdicts.last.locator("td").all_inner_texts()
     assert oldest[1] == "v1" and oldest[3] == "no drift" and oldest[5] == "400"
 
@@ -329,7 +342,7 @@ def test_the_alert_list_and_its_empty_state(server: UiServer, page: Any) -> None
 def test_empty_states_read_well(server: UiServer, page: Any) -> None:
     open_page(page, server, "/monitors/churn-quiet")
     assert "No events yet" in page.locator("#no-events").inner_text()
-    assert 'log_predictions("churn-quiet"' in page.locator("#no-events").inner_text()
+    assert 'log_actuals("churn-quiet"' in page.locator("#no-events").inner_text()
     assert page.locator("#heatmap, #monitor-filter").count() == 0
     assert page.locator("#periods tbody tr").count() == 1
 
@@ -367,7 +380,7 @@ def test_user_text_is_shown_as_text_in_the_browser(server: UiServer, page: Any) 
     assert page.locator(".lead").inner_text() == "<em>described</em>"
     assert page.locator("#periods .reference-source").inner_text() == "<i>hand-made</i>"
     assert page.locator("#segment option").last.inner_text() == "team = <img src=y onerror=alert(2)>"
-    assert XSS_FEATURE in page.locator("#heatmap .ytick").all_text_contents()
+    assert XSS_FEATURE in page.locator("#heatmap .yaxislayer-above .ytick text").all_text_contents()
     assert page.locator("#alerts td.message").inner_text() == XSS_MESSAGE
     page.select_option("#dist-feature", label="plan")
     shown_distribution(page, "plan")

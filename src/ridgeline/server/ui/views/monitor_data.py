@@ -12,17 +12,16 @@ from typing import Any
 
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.monitors import PREDICTION, Monitor, format_duration
+from ridgeline.monitoring.drift import P_VALUE_TESTS
 from ridgeline.services.monitoring.reports import DATASET, PERFORMANCE_METRICS
+from ridgeline.services.monitoring.service import MonitoringService
 
 # The heatmap and charts show at most this many windows (the latest); a longer range is narrowed with From/To.
 MAX_WINDOWS = 240
-# A severity beyond this draws as this: past twice the threshold the colour says all there is to say.
+# A severity beyond this draws as this: past three times the threshold the colour says all there is to say.
 SEVERITY_CAP = 3.0
-P_VALUE_TESTS = ("ks", "chi2")
 STATISTICS = ("psi", "ks_statistic", "ks_p_value", "wasserstein", "jensen_shannon", "chi2_statistic", "chi2_p_value")
 QUALITY_RATES = ("missing_rate", "out_of_range_rate", "invalid_rate")
-
-WindowKey = tuple[int, int]  # (period, window start)
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,6 @@ class WindowVerdict:
     drift: bool
     drifted: int
     evaluated: int
-    drift_share: float
     quality_ok: bool
     labelled: int
     performance_error: str | None
@@ -48,10 +46,6 @@ class Dashboard:
     hidden: int  # windows in range left out (older than the MAX_WINDOWS shown)
     chart: dict[str, Any]  # for static/js/monitor-page.js
     metrics: list[str]  # performance metrics some window has
-
-
-def target_text(monitor: Monitor) -> str:
-    return str(monitor.target)
 
 
 def window_text(monitor: Monitor) -> str:
@@ -149,7 +143,6 @@ def _verdict(row: dict[str, Any]) -> WindowVerdict:
         drift=bool(row["drift"]),
         drifted=row["drifted_features"],
         evaluated=row["evaluated_features"],
-        drift_share=row["drift_share"],
         quality_ok=bool(row["quality_ok"]),
         labelled=row["labelled_rows"],
         performance_error=row.get("performance_error"),
@@ -201,6 +194,17 @@ def dashboard(monitor: Monitor, rows: Sequence[dict[str, Any]], segment: str) ->
         "severityCap": SEVERITY_CAP,
     }
     return Dashboard(windows, len(keys) - len(shown), chart, list(performance))
+
+
+def recent_rows(
+    monitoring: MonitoringService, monitor: Monitor, segment: str | None, windows: int, now: int
+) -> list[dict[str, Any]]:
+    """The report of the last ``windows`` window lengths before ``now`` (and any after), or of the whole history
+    when nothing arrived in that time. A report computes every window it covers (a few seconds for a year of hourly
+    windows) and the service cannot say where a monitor's newest window is, so a live monitor is read from the
+    recent end; only a quiet one pays for its whole history."""
+    rows = monitoring.report(monitor.name, start=now - windows * monitor.window_ms, segment=segment)
+    return rows or monitoring.report(monitor.name, segment=segment)
 
 
 def latest_verdict(rows: Sequence[dict[str, Any]]) -> WindowVerdict | None:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ridgeline.domain.errors import InvalidArgument
+from ridgeline.domain.ids import now_ms
 from ridgeline.domain.monitors import Monitor, Period
 from ridgeline.server.deps import Monitoring
 from ridgeline.server.responses import JSON
@@ -20,6 +21,8 @@ from ridgeline.server.ui.views.common import Pages
 router = APIRouter()
 
 ALERTS_SHOWN = 200
+# Open alerts are few (one per rule and segment at most), so counting them all on the list page stays cheap.
+OPEN_ALERTS_COUNTED = 10_000
 _NAME = Query(min_length=1, max_length=1000)
 _TIME = Query(max_length=40)
 
@@ -27,7 +30,6 @@ _TIME = Query(max_length=40)
 @dataclass(frozen=True)
 class MonitorRow:
     monitor: Monitor
-    target: str
     window: str
     latest: monitor_data.WindowVerdict | None
     open_alerts: int
@@ -35,13 +37,13 @@ class MonitorRow:
 
 @router.get("/monitors")
 def monitors_page(request: Request, pages: Pages, monitoring: Monitoring) -> HTMLResponse:
+    now = now_ms()
     rows = [
         MonitorRow(
             monitor,
-            monitor_data.target_text(monitor),
             monitor_data.window_text(monitor),
-            monitor_data.latest_verdict(monitoring.report(monitor.name)),
-            len(monitoring.alerts(monitor.name, status="raised", limit=10_000)),
+            monitor_data.latest_verdict(monitor_data.recent_rows(monitoring, monitor, None, 2, now)),
+            len(monitoring.alerts(monitor.name, status="raised", limit=OPEN_ALERTS_COUNTED)),
         )
         for monitor in monitoring.find()
     ]
@@ -80,7 +82,10 @@ def monitor_page(
     end_ms = monitor_data.parse_time(end, "end")
     if start_ms is not None and end_ms is not None and start_ms >= end_ms:
         raise InvalidArgument("start must come before end", field="end")
-    rows = monitoring.report(monitor.name, start=start_ms, end=end_ms, segment=chosen)
+    if start_ms is None and end_ms is None:
+        rows = monitor_data.recent_rows(monitoring, monitor, chosen, monitor_data.MAX_WINDOWS, now_ms())
+    else:
+        rows = monitoring.report(monitor.name, start=start_ms, end=end_ms, segment=chosen)
     board = monitor_data.dashboard(monitor, rows, segment)
     alerts = monitoring.alerts(monitor.name, limit=ALERTS_SHOWN)
     return pages.render(
@@ -89,7 +94,6 @@ def monitor_page(
         title=monitor.name,
         charts=bool(board.windows),
         monitor=monitor,
-        target=monitor_data.target_text(monitor),
         window=monitor_data.window_text(monitor),
         periods=_periods(monitoring.periods(monitor.name)),
         segment=segment,
@@ -99,6 +103,7 @@ def monitor_page(
         end=monitor_data.time_input(end_ms),
         filtered=bool(chosen or start_ms is not None or end_ms is not None),
         board=board,
+        max_windows=monitor_data.MAX_WINDOWS,
         alerts=alerts,
         open_alerts=sum(1 for alert in alerts if alert.status == "raised"),
         alerts_capped=len(alerts) == ALERTS_SHOWN,

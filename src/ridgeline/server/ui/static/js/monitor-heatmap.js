@@ -27,16 +27,20 @@ const STATISTIC_NAMES = {
   chi2_statistic: "chi² statistic",
   chi2_p_value: "chi² p-value",
 };
+// Each test's score among the statistics (monitoring/drift.py's SCORES); p-values drift below their threshold.
+const SCORES = { ks: "ks_p_value", chi2: "chi2_p_value", psi: "psi", wasserstein: "wasserstein", jensen_shannon: "jensen_shannon" };
+const P_VALUES = new Set(["ks", "chi2"]);
 
 /** The hover text of one cell: plain text made safe for Plotly, lines joined with <br>. */
 function describe(feature, label, column, cell) {
-  const lines = [`${plotlyText(feature.name)} · ${plotlyText(label)} · v${column.version ?? "?"}`];
-  if (!cell) return `${lines[0]}<br>not in this period's reference`;
-  if (cell.skipped) return `${lines[0]}<br>${plotlyText(cell.skipped)}`;
-  const verdict = cell.drift ? "DRIFT" : "no drift";
-  lines.push(`${verdict}: ${cell.test} = ${number(cell.score)} (threshold ${number(cell.threshold)})`);
+  const head = `${plotlyText(feature.name)} · ${plotlyText(label)} · v${column.version ?? "?"}`;
+  if (!cell) return `${head}<br>not in this period's reference`;
+  if (cell.skipped) return `${head}<br>${plotlyText(cell.skipped)}`;
+  const score = SCORES[cell.test];
+  const rule = `${P_VALUES.has(cell.test) ? "drift below" : "drift from"} ${number(cell.threshold)}`;
+  const lines = [head, `${cell.drift ? "DRIFT" : "no drift"}: ${STATISTIC_NAMES[score] ?? cell.test} ${number(cell.score)} (${rule})`];
   for (const [key, name] of Object.entries(STATISTIC_NAMES)) {
-    if (key in cell && key !== cell.test) lines.push(`${name}: ${number(cell[key])}`);
+    if (key in cell && key !== score) lines.push(`${name}: ${number(cell[key])}`);
   }
   return lines.join("<br>");
 }
@@ -111,7 +115,7 @@ export async function drawHeatmap(element, data, labels, onPick) {
     margin: { l: 12, r: 12, t: 24, b: 12 },
     xaxis: { ...axis, title: { text: "window", font: { size: 11, color: colours.soft } } },
     yaxis: { ...axis, autorange: "reversed" },
-    hoverlabel: { bgcolor: colours.bg, bordercolor: colours.soft, font: { color: colours.fg } },
+    hoverlabel: { bgcolor: colours.bg, bordercolor: colours.soft, font: { color: colours.fg }, align: "left" },
     ...edges,
   };
   const config = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"] };
