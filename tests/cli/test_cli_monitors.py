@@ -383,6 +383,19 @@ def test_the_same_over_http(churn: Path, files: dict[str, Path], tmp_path: Path)
         _log(url, files)
         _check_report(url)
         assert "DRIFT 1/2 (50%)" in run(url, "report churn-champion").stdout
+        # Cells that are not JSON as they come (list cells, dates) and epoch-millisecond timestamps, sent as JSON.
+        odd = _features(10, seed=9).assign(
+            pred=1, probs=pd.Series([[0.2, 0.8]] * 10), ts=T0_MS + np.arange(10), seen=pd.Timestamp("2024-05-01")
+        )
+        odd.to_parquet(tmp_path / "odd.parquet")
+        options = "--prediction-column pred --score-column probs --timestamp-column ts"
+        assert (
+            "10 predictions"
+            in run(url, f"log-predictions churn-champion {options}", "-i", str(tmp_path / "odd.parquet")).stdout
+        )
+        assert [
+            row["rows"] for row in rows(url, f"report churn-champion --end {T0_MS + 1}") if row["feature"] == "*"
+        ] == [210]
         assert "raised now" in run(url, "evaluate churn-champion").stdout
         alerts = rows(url, "alerts churn-champion")
         assert alerts and {alert["status"] for alert in alerts} == {"raised"}

@@ -171,6 +171,8 @@ def plain(values: pd.Series[Any]) -> list[Any]:
     for value in values.tolist():
         if hasattr(value, "tolist"):
             value = value.tolist()
+        elif value is pd.NaT:
+            value = None  # a missing date, not the text "NaT"
         elif hasattr(value, "isoformat"):
             value = value.isoformat()
         if isinstance(value, float) and not math.isfinite(value):
@@ -180,7 +182,11 @@ def plain(values: pd.Series[Any]) -> list[Any]:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
+    import pandas as pd
+
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return "an empty cell"
+    text = repr(value.item() if hasattr(value, "item") else value)  # 3.5, not np.float64(3.5)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
