@@ -285,7 +285,9 @@ def _numeric(ref: NumericReference, window: NumericWindow) -> dict[str, Any]:
         "psi": _psi(p, q),
         "jensen_shannon": _jensen_shannon(p, q),
         "ks_statistic": gap,
-        "ks_p_value": float(stats.kstwo.sf(gap, effective)),
+        # The distribution's private _sf: the same computation as kstwo.sf without its per-call argument checks
+        # (half the time of a report over many windows).
+        "ks_p_value": float(np.clip(stats.kstwo._sf(gap, effective), 0.0, 1.0)),
         "wasserstein": _wasserstein(ref, window, p, q) / max(ref.std or 0.0, STD_FLOOR),
     }
 
@@ -306,7 +308,7 @@ def _categorical(ref: CategoricalReference, window: CategoricalWindow) -> dict[s
         "psi": _psi(p, q),
         "jensen_shannon": _jensen_shannon(p, q),
         "chi2_statistic": statistic,
-        "chi2_p_value": float(stats.chi2.sf(statistic, cells - 1)) if cells > 1 else 1.0,
+        "chi2_p_value": float(special.chdtrc(cells - 1, statistic)) if cells > 1 else 1.0,
         "new_categories": tuple(sorted(window.unseen)),
         "vanished_categories": tuple(c for c, n in zip(ref.categories, window.counts, strict=True) if not n),
     }

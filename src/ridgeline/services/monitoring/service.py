@@ -23,6 +23,7 @@ class MonitoringService:
     def __init__(self, store: MetadataStore, events: MonitoringEvents) -> None:
         self.store = store
         self.events = events
+        self.report_cache = reports.WindowCache()
 
     # monitors ------------------------------------------------------------------------------------------------
 
@@ -235,7 +236,9 @@ class MonitoringService:
         period: int | None = None,
     ) -> list[dict[str, Any]]:
         monitor = self.get(name)
-        return reports.rows(self.store, monitor, start=start, end=end, segment=segment, period=period)
+        return reports.rows(
+            self.store, monitor, start=start, end=end, segment=segment, period=period, cache=self.report_cache
+        )
 
     def distribution(
         self, name: str, feature: str, window_start: int, *, segment: str = "", period: int | None = None
