@@ -29,6 +29,7 @@ T0 = pd.Timestamp("2024-05-01T00:00:00Z")
 T0_MS = int(T0.timestamp() * 1000)
 RULE = "drift on any feature for 2 consecutive windows"
 SECRET = "hook-secret-1234"
+DEAD = "http://127.0.0.1:9"  # nothing listens there
 
 
 def _features(rows: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
@@ -78,8 +79,13 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-def invoke(home: Path | str, *args: str, input: str | None = None) -> Result:
-    env = {"RIDGELINE_HOME": str(home), "RIDGELINE_TRACKING_URI": str(home), "COLUMNS": "250"}
+def invoke(where: Path | str, *args: str, input: str | None = None) -> Result:
+    """The CLI on a data folder (by the environment, as a user's shell has it) or on a server's URL (by
+    ``--tracking-uri``, with the environment pointing at a dead port, so that a command ignoring it fails)."""
+    env = {"RIDGELINE_HOME": str(where), "RIDGELINE_TRACKING_URI": str(where), "COLUMNS": "250"}
+    if isinstance(where, str) and where.startswith("http"):
+        env = {"RIDGELINE_TRACKING_URI": DEAD, "COLUMNS": "250"}
+        args = (*args, "--tracking-uri", where)
     return CliRunner().invoke(app, list(args), env=env, input=input)
 
 
@@ -400,6 +406,7 @@ def test_the_same_over_http(churn: Path, files: dict[str, Path], tmp_path: Path)
         alerts = rows(url, "alerts churn-champion")
         assert alerts and {alert["status"] for alert in alerts} == {"raised"}
         assert "nothing new" in run(url, "ingest").stdout
+        assert "reference file" in created.stdout and "a DataFrame" in run(url, "show churn-champion").stdout
         assert_clean_error(invoke(url, "monitors", "report", "nope"), "'nope'")
         assert_clean_error(invoke(url, "monitors", "create", "churn@champion", "--rule", "psi >> 1"), "psi >> 1")
         run(url, "delete churn-champion --yes")

@@ -1,9 +1,9 @@
 """``ridgeline monitors``: production monitors from a shell: create them, feed them predictions and actuals from
 files, read their reports and alerts.
 
-Everything goes through ``ridgeline.monitoring``'s functions (embedded or over HTTP alike); the two calls they do
-not offer (``evaluate``, ``ingest``) and the raw JSON of monitors and reports use the same transport the functions
-use. Every error exits 1 with one line on stderr; ``--json`` output is the only thing written to stdout.
+Everything goes through ``ridgeline.monitoring``'s functions (embedded or over HTTP alike); the call they do not
+offer (``ingest``) and the raw JSON of monitors (with their periods) and of report rows use the same transport the
+functions use. Every error exits 1 with one line on stderr; ``--json`` output is the only thing written to stdout.
 """
 
 from __future__ import annotations
@@ -417,11 +417,16 @@ def ingest(tracking_uri: str = TrackingOption) -> None:
 @app.command("evaluate")
 def evaluate(name: str = NameArgument, tracking_uri: str = TrackingOption) -> None:
     """Run the monitor's alert rules now; prints the alerts raised, sent again, still raised or resolved."""
-    with user_errors(), _monitoring(tracking_uri) as monitoring:
+    import ridgeline.monitoring
+
+    with user_errors():
         # The open alerts before, to say what this evaluation did: evaluate also returns an alert that holds on the
         # same window, unchanged.
-        before = {alert["id"]: alert for alert in monitoring.alerts(name, "raised", 10_000)}
-        changed = monitoring.evaluate(name)
+        before = {
+            alert["id"]: alert
+            for alert in ridgeline.monitoring.alerts(name, "raised", 10_000, tracking_uri=tracking_uri)
+        }
+        changed = ridgeline.monitoring.evaluate_alerts(name, tracking_uri=tracking_uri)
     if not changed:
         console.print(f"{name}: no alert raised or resolved", highlight=False, soft_wrap=True)
         return
