@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 import ridgeline
-from ridgeline.services.dataset_description import DatasetDescription
 from ridgeline.client.identity import current_user
 from ridgeline.domain.entities import ArtifactFile, RunInput
 from ridgeline.domain.errors import InvalidArgument, NotFound
+from ridgeline.services.dataset_description import DatasetDescription
 
 UNKNOWN_RUN = "0123456789abcdef0123456789abcdef"
 FILES = {

@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import inspect, select
 
-from ridgeline.services.dataset_description import describe
 from ridgeline.domain.entities import LogBatch, MetricSeries
 from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.domain.promotion import EvaluationSpec
+from ridgeline.services.dataset_description import describe
 from ridgeline.services.datasets import DatasetService
 from ridgeline.services.logged_models import LoggedModelService
 from ridgeline.services.model_servers import ModelServerService, ServerReport

@@ -420,15 +420,18 @@ def evaluate(name: str = NameArgument, tracking_uri: str = TrackingOption) -> No
     import ridgeline.monitoring
 
     with user_errors():
-        # The open alerts before, to say what this evaluation did: evaluate also returns an alert that holds on the
-        # same window, unchanged.
+        # The open alerts before, to say what this evaluation did to each alert it returns.
         before = {
             alert["id"]: alert
             for alert in ridgeline.monitoring.alerts(name, "raised", 10_000, tracking_uri=tracking_uri)
         }
         changed = ridgeline.monitoring.evaluate_alerts(name, tracking_uri=tracking_uri)
     if not changed:
-        console.print(f"{name}: no alert raised or resolved", highlight=False, soft_wrap=True)
+        console.print(
+            f"{name}: no alert raised, sent again or resolved (open alerts stay as they were)",
+            highlight=False,
+            soft_wrap=True,
+        )
         return
     changes = {alert["id"]: _change(alert, before.get(alert["id"])) for alert in changed}
     console.print(_alerts_table(f"alerts of {name} after evaluating its rules", changed, changes))
@@ -439,6 +442,7 @@ def _change(alert: dict[str, Any], before: dict[str, Any] | None) -> str:
         return "raised now"
     if alert["status"] == "resolved":
         return "resolved now"
+    # Not sent again: the rule still holds and the alert moved to a newer window within its cool-down.
     return "sent again" if alert["notified_at"] != before["notified_at"] else "still raised"
 
 

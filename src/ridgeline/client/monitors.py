@@ -51,6 +51,7 @@ def create_monitor(
     policy: Mapping[str, Any] | None = None,
     quality: Mapping[str, Any] | None = None,
     description: str = "",
+    reference_source: str | None = None,
     tracking_uri: str | None = None,
 ) -> Monitor:
     """Watch ``model`` (``"NAME@ALIAS"``, followed as the alias moves, or ``"NAME/VERSION"``).
@@ -77,6 +78,8 @@ def create_monitor(
         built = _reference(client, str(target), reference, body["features"])
         if built is not None:
             body["reference"], body["reference_source"], body["features"] = built
+            if reference_source:
+                body["reference_source"] = reference_source
         return monitor_from_json(_transport(client).create(body))
 
 
@@ -102,7 +105,8 @@ def _reference(
     if PREDICTION in frame.columns:
         columns[PREDICTION] = frame[PREDICTION].to_numpy()
     else:
-        scored = _score(client, version.model_name, version.version, frame[chosen])
+        # The model takes all of its inputs, whichever of them are monitored.
+        scored = _score(client, version.model_name, version.version, frame.drop(columns=[PREDICTION], errors="ignore"))
         if scored is not None:
             columns[PREDICTION] = scored
     return Reference.build(columns).to_json(), source, chosen
@@ -281,7 +285,10 @@ def _monitors_of(transport: MonitoringTransport, model: str) -> list[str]:
         return [transport.get(model)["name"]]
     except NotFound:
         pass
-    target = str(parse_target(model))
+    try:
+        target = str(parse_target(model))
+    except InvalidArgument:
+        raise NotFound(f"no monitor named {model!r}", field="model") from None
     names = [found["name"] for found in transport.find(target.split("@")[0].split("/")[0]) if found["target"] == target]
     if not names:
         raise NotFound(f"no monitor named or watching {model!r}: create one with create_monitor", field="model")

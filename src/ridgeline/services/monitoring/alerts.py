@@ -54,7 +54,8 @@ def _key(rule_id: str, segment: str) -> str:
 
 
 def evaluate(service: MonitoringService, monitor: Monitor) -> list[Alert]:
-    """Run the monitor's rules over its latest windows; returns the alerts raised, re-sent, updated or resolved."""
+    """Run the monitor's rules over its latest windows; returns the alerts raised, re-sent, moved to a newer
+    window or resolved (an open alert that stays as it was is not returned)."""
     rules = {rule.id: rule for rule in (Rule.from_json(item) for item in monitor.rules)}
     stored = service.store.monitors.latest_alerts(monitor.id)
     open_keys = {key for key, alert in stored.items() if alert.status == "raised"}
@@ -88,7 +89,8 @@ def evaluate(service: MonitoringService, monitor: Monitor) -> list[Alert]:
             message = _message(monitor, alert)
             deliveries = [_delivery(channel.send(message), now) for channel in channels]
             alert = _with(alert, notified_at=now, deliveries=[*alert.deliveries, *deliveries][-50:])
-        changed.append(_save(service, alert))
+        if alert != previous:  # an open alert on the same window, quiet: nothing to store or report
+            changed.append(_save(service, alert))
     return changed
 
 

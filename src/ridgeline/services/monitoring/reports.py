@@ -56,9 +56,9 @@ _DRIFT_KEYS = (
 
 
 def segment_filter(segment: str | None) -> tuple[str | None, str | None]:
-    """(exact segment, segment name): None is the whole population; ``"country"`` every value of that name;
+    """(exact segment, segment name): None (or "") is the whole population; ``"country"`` every value of that name;
     ``"country=IT"`` that value; ``"*"`` every segment."""
-    if segment is None:
+    if segment is None or segment == WHOLE:
         return WHOLE, None
     if segment == "*":
         return None, None

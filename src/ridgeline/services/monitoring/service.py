@@ -245,6 +245,10 @@ class MonitoringService:
     ) -> dict[str, Any]:
         return reports.distribution(self.store, self.get(name), feature, window_start, segment, period)
 
+    def latest_window(self, name: str) -> int | None:
+        """The start of the monitor's newest window (epoch ms), None before its first event."""
+        return self.store.monitors.latest_window(self.get(name).id)
+
     def segments(self, name: str) -> list[str]:
         return self.store.monitors.segments(self.get(name).id)
 

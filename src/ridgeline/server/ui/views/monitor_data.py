@@ -197,14 +197,14 @@ def dashboard(monitor: Monitor, rows: Sequence[dict[str, Any]], segment: str) ->
 
 
 def recent_rows(
-    monitoring: MonitoringService, monitor: Monitor, segment: str | None, windows: int, now: int
+    monitoring: MonitoringService, monitor: Monitor, segment: str | None, windows: int
 ) -> list[dict[str, Any]]:
-    """The report of the last ``windows`` window lengths before ``now`` (and any after), or of the whole history
-    when nothing arrived in that time. The first report of a window computes it (about 2 s for a month of hourly
-    windows of 10 features) and the service cannot say where a monitor's newest window is, so a live monitor is
-    read from its recent end; only a quiet one pays for its whole history."""
-    rows = monitoring.report(monitor.name, start=now - windows * monitor.window_ms, segment=segment)
-    return rows or monitoring.report(monitor.name, segment=segment)
+    """The report of the monitor's last ``windows`` windows (a window's first report computes its statistics, so
+    a long history is not read for the default view)."""
+    latest = monitoring.latest_window(monitor.name)
+    if latest is None:
+        return []
+    return monitoring.report(monitor.name, start=latest - (windows - 1) * monitor.window_ms, segment=segment)
 
 
 def latest_verdict(rows: Sequence[dict[str, Any]]) -> WindowVerdict | None:

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ridgeline.domain.errors import InvalidArgument
-from ridgeline.domain.ids import now_ms
 from ridgeline.domain.monitors import Monitor, Period
 from ridgeline.server.deps import Monitoring
 from ridgeline.server.responses import JSON
@@ -37,12 +36,11 @@ class MonitorRow:
 
 @router.get("/monitors")
 def monitors_page(request: Request, pages: Pages, monitoring: Monitoring) -> HTMLResponse:
-    now = now_ms()
     rows = [
         MonitorRow(
             monitor,
             monitor_data.window_text(monitor),
-            monitor_data.latest_verdict(monitor_data.recent_rows(monitoring, monitor, None, 2, now)),
+            monitor_data.latest_verdict(monitor_data.recent_rows(monitoring, monitor, None, 2)),
             len(monitoring.alerts(monitor.name, status="raised", limit=OPEN_ALERTS_COUNTED)),
         )
         for monitor in monitoring.find()
@@ -83,7 +81,7 @@ def monitor_page(
     if start_ms is not None and end_ms is not None and start_ms >= end_ms:
         raise InvalidArgument("start must come before end", field="end")
     if start_ms is None and end_ms is None:
-        rows = monitor_data.recent_rows(monitoring, monitor, chosen, monitor_data.MAX_WINDOWS, now_ms())
+        rows = monitor_data.recent_rows(monitoring, monitor, chosen, monitor_data.MAX_WINDOWS)
     else:
         rows = monitoring.report(monitor.name, start=start_ms, end=end_ms, segment=chosen)
     board = monitor_data.dashboard(monitor, rows, segment)
