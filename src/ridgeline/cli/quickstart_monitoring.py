@@ -29,7 +29,13 @@ def monitor_demo(tracking_uri: str, loaded: tuple[Any, Any, Any, Any]) -> None:
 
     x_train, x_val, y_train, y_val = loaded
     monitoring.create_monitor(
-        f"{MODEL}@champion", x_train, window="1d", segment_by=["region"], rules=RULES, tracking_uri=tracking_uri
+        f"{MODEL}@champion",
+        x_train,
+        window="1d",
+        segment_by=["region"],
+        rules=RULES,
+        reference_source="the wine data set's training split",
+        tracking_uri=tracking_uri,
     )
     model = ridgeline.load_model(f"models:/{MODEL}@champion", tracking_uri=tracking_uri)
     pool_x = pd.concat([x_train, x_val], ignore_index=True)
