@@ -91,7 +91,8 @@ class HttpBackend:
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
 
     def _call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
-        content = None if json is None else orjson.dumps(json)
+        # Numpy arrays go as JSON arrays (monitoring batches are columns of them), NaN as null.
+        content = None if json is None else orjson.dumps(json, option=orjson.OPT_SERIALIZE_NUMPY)
         headers = {"Content-Type": "application/json"} if content is not None else None
         try:
             response = self._http.request(method, API + path, content=content, params=params, headers=headers)

@@ -311,22 +311,34 @@ def _columns(data: Any, field: str) -> dict[str, list[Any]]:
     )
 
 
-def _list(values: Any) -> list[Any]:
-    """JSON-ready values: numpy scalars become Python ones, NaN becomes None (JSON has no NaN)."""
+def _list(values: Any) -> Any:
+    """A column ready to send: a numeric or boolean numpy array as it is (both transports take arrays, and JSON
+    encodes their NaN as null), anything else as a list of Python values with NaN as None."""
     import math
 
+    import numpy as np
+
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf":
+        return values
     items = values.tolist() if hasattr(values, "tolist") else list(values)
     return [None if isinstance(item, float) and math.isnan(item) else item for item in items]
 
 
 def _epoch_ms(values: Any) -> list[int]:
+    """Epoch milliseconds from numbers (taken as milliseconds), datetimes or ISO 8601 texts."""
+    import numpy as np
     import pandas as pd
 
-    items = list(values) if not isinstance(values, str) else [values]
-    if all(isinstance(item, int | float) and not isinstance(item, bool) for item in items):
-        return [int(item) for item in items]
+    items = [values] if isinstance(values, str) else values
+    array = np.asarray(items)
+    if array.ndim == 1 and array.dtype.kind in "iuf":
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise InvalidArgument("timestamps must be finite epoch milliseconds", field="timestamps")
+        return [int(value) for value in array.tolist()]
     try:
-        stamps = pd.to_datetime(pd.Series(items), utc=True, format="ISO8601")
+        stamps = pd.to_datetime(pd.Series(list(items)), utc=True, format="ISO8601")
     except (ValueError, TypeError) as why:
         first = str(why).splitlines()[0]
         raise InvalidArgument(

@@ -3,11 +3,15 @@ batches, read reports, distributions and alerts."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import Field
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.monitors_wire import alert_to_json, monitor_to_json, period_to_json
 from ridgeline.server.deps import Monitoring, principal_name
 from ridgeline.server.responses import JSON
@@ -18,6 +22,9 @@ router = APIRouter(prefix="/monitors", tags=["monitors"])
 
 Name = Annotated[str, Path(max_length=250, description="the monitor's name")]
 User = Annotated[str, Depends(principal_name)]
+
+
+Body = TypeVar("Body", bound=BaseModel)
 
 
 class MonitorIn(Strict):
@@ -102,8 +109,27 @@ def delete_monitor(name: Name, monitoring: Monitoring) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{name}/predictions")
-def log_predictions(name: Name, body: PredictionsIn, monitoring: Monitoring) -> JSON:
+async def _body(request: Request, model: type[Body]) -> Body:
+    """The JSON body parsed with orjson off the event loop: a batch of predictions is megabytes, and the stock
+    parser takes three times as long."""
+    raw = await request.body()
+    try:
+        data = await run_in_threadpool(orjson.loads, raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidArgument(f"body is not valid JSON: {exc}", field="body") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError([{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]) from None
+
+
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+@router.post("/{name}/predictions", openapi_extra=_schema(PredictionsIn))
+async def log_predictions(name: Name, request: Request, monitoring: Monitoring) -> JSON:
+    body = await _body(request, PredictionsIn)
     batch = PredictionBatch(
         inputs=body.inputs,
         predictions=body.predictions,
@@ -113,13 +139,14 @@ def log_predictions(name: Name, body: PredictionsIn, monitoring: Monitoring) -> 
         scores=body.scores,
         tags=body.tags,
     )
-    done = monitoring.log_predictions(name, batch)
+    done = await run_in_threadpool(monitoring.log_predictions, name, batch)
     return JSON({"rows": done.rows, "windows": done.windows, "periods": done.periods})
 
 
-@router.post("/{name}/actuals")
-def log_actuals(name: Name, body: ActualsIn, monitoring: Monitoring) -> JSON:
-    done = monitoring.log_actuals(name, body.ids, body.values, body.timestamps)
+@router.post("/{name}/actuals", openapi_extra=_schema(ActualsIn))
+async def log_actuals(name: Name, request: Request, monitoring: Monitoring) -> JSON:
+    body = await _body(request, ActualsIn)
+    done = await run_in_threadpool(monitoring.log_actuals, name, body.ids, body.values, body.timestamps)
     return JSON({"rows": done.rows, "matched": done.matched, "windows": done.windows})
 
 
