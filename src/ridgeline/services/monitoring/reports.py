@@ -15,6 +15,7 @@ from typing import Any
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.monitors import PREDICTION, WHOLE, Monitor
 from ridgeline.monitoring.drift import DriftPolicy, FeatureDrift, dataset_drift, feature_drift
+from ridgeline.monitoring.performance import CLASSIFICATION_METRICS, REGRESSION_METRICS
 from ridgeline.monitoring.quality import QualityThresholds, feature_quality
 from ridgeline.monitoring.reference import NumericReference, Reference
 from ridgeline.monitoring.window import NumericWindow, WindowProfile
@@ -24,18 +25,7 @@ from ridgeline.store.monitors import WindowRow
 DATASET = "*"
 # The dataset drifts when at least this share of its features drift (Evidently's default too).
 DATASET_DRIFT_SHARE = 0.5
-PERFORMANCE_METRICS = (
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "roc_auc",
-    "log_loss",
-    "mae",
-    "rmse",
-    "mape",
-    "r2",
-)
+PERFORMANCE_METRICS = (*CLASSIFICATION_METRICS, *REGRESSION_METRICS)
 _DRIFT_KEYS = (
     "kind",
     "test",
