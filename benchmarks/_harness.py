@@ -1,8 +1,9 @@
 """Shared machinery for the benchmarks: peer venv, servers, timing, side runners.
 
 This module is imported both by the orchestrator (project venv) and by the side workers
-(project venv for Ridgeline, `benchmarks/.venv-mlflow` for MLflow), so it uses the standard
-library only. Benchmark modules import it as `_harness` (the `benchmarks/` folder is on sys.path).
+(project venv for Ridgeline, a peer's own venv for the peer: `benchmarks/.venv-mlflow` for MLflow,
+`benchmarks/.venv-evidently` for Evidently), so it uses the standard library only. Benchmark modules import it
+as `_harness` (the `benchmarks/` folder is on sys.path).
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 WORK_DIR = BENCH_DIR / ".work"
 CACHE_DIR = WORK_DIR / "cache"
-PEER_VENV = BENCH_DIR / ".venv-mlflow"
-PEER_REQUIREMENT = "mlflow>=3,<4"
 WORKER = BENCH_DIR / "_worker.py"
 HOST = "127.0.0.1"
 TIMES = "\u00d7"  # the multiplication sign, for ratios
@@ -57,6 +56,27 @@ def venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
+@dataclass(frozen=True)
+class Peer:
+    """A package measured beside Ridgeline, installed with pip into its own venv under benchmarks/."""
+
+    name: str  # as printed: "MLflow"
+    dist: str  # the distribution whose version identifies it: "mlflow"
+    venv: Path
+    requirements: tuple[str, ...]
+
+    @property
+    def python(self) -> Path:
+        return venv_python(self.venv)
+
+
+MLFLOW = Peer("MLflow", "mlflow", BENCH_DIR / ".venv-mlflow", ("mlflow>=3,<4",))
+# Evidently 0.7 needs pandas < 3.
+EVIDENTLY = Peer("Evidently", "evidently", BENCH_DIR / ".venv-evidently", ("evidently>=0.7,<0.8", "pandas<3"))
+PEER_VENV = MLFLOW.venv
+PEER_REQUIREMENT = MLFLOW.requirements[0]
+
+
 def ours_python() -> Path:
     """The interpreter running the orchestrator: the project venv."""
     return Path(sys.executable)
@@ -79,22 +99,23 @@ def side_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def ensure_peer_venv(upgrade: bool = False, log: Callable[[str], None] = print) -> str:
-    """Create `benchmarks/.venv-mlflow` with the latest MLflow 3.x; return the installed version."""
-    py = venv_python(PEER_VENV)
+def ensure_peer_venv(upgrade: bool = False, log: Callable[[str], None] = print, peer: Peer = MLFLOW) -> str:
+    """Create the peer's venv (`benchmarks/.venv-mlflow`: the latest MLflow 3.x) with `python3.11 -m venv` and
+    pip-install its requirements on first use; return the installed version."""
+    py = peer.python
     if not py.exists():
         base = shutil.which("python3.11") or sys.executable
-        log(f"creating {PEER_VENV.relative_to(ROOT)} with {base}")
-        subprocess.run([base, "-m", "venv", str(PEER_VENV)], check=True)
+        log(f"creating {peer.venv.relative_to(ROOT)} with {base}")
+        subprocess.run([base, "-m", "venv", str(peer.venv)], check=True)
         upgrade = True
-    if upgrade or peer_version() is None:
-        log(f"installing {PEER_REQUIREMENT} into {PEER_VENV.relative_to(ROOT)} (pip)")
+    if upgrade or peer_version(peer) is None:
+        log(f"installing {' '.join(peer.requirements)} into {peer.venv.relative_to(ROOT)} (pip)")
         pip = [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         subprocess.run([*pip, "--upgrade", "pip"], check=True)
-        subprocess.run([*pip, "--upgrade", PEER_REQUIREMENT], check=True)
-    version = peer_version()
+        subprocess.run([*pip, "--upgrade", *peer.requirements], check=True)
+    version = peer_version(peer)
     if version is None:
-        raise RuntimeError(f"MLflow is not importable in {PEER_VENV}")
+        raise RuntimeError(f"{peer.name} is not importable in {peer.venv}")
     return version
 
 
@@ -107,9 +128,8 @@ def installed_version(python: Path, dist: str) -> str | None:
     return proc.stdout.strip() or None
 
 
-def peer_version() -> str | None:
-    py = venv_python(PEER_VENV)
-    return installed_version(py, "mlflow") if py.exists() else None
+def peer_version(peer: Peer = MLFLOW) -> str | None:
+    return installed_version(peer.python, peer.dist) if peer.python.exists() else None
 
 
 def machine_info() -> dict[str, Any]:
@@ -445,8 +465,8 @@ def _peer_cache_path() -> Path:
     return WORK_DIR / "peer-cache.json"
 
 
-def _peer_cache_key(module: str, func: str, params: Params) -> str:
-    blob = json.dumps([peer_version(), module, func, dict(params)], sort_keys=True, default=str)
+def _peer_cache_key(module: str, func: str, params: Params, peer: Peer = MLFLOW) -> str:
+    blob = json.dumps([peer_version(peer), module, func, dict(params)], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -464,6 +484,17 @@ class Context:
     skip_ours: bool = False
     skip_peer: bool = False
     log: Callable[[str], None] = print
+    versions: dict[str, str | None] = field(default_factory=dict)  # peer dist -> installed version (None: no venv)
+
+    def ensure(self, peer: Peer) -> str | None:
+        """The peer's installed version, its venv created on first use; None (logged) when that fails."""
+        if peer.dist not in self.versions:
+            try:
+                self.versions[peer.dist] = ensure_peer_venv(log=self.log, peer=peer)
+            except Exception as exc:
+                self.log(f"{peer.name} venv unavailable ({exc}); measuring Ridgeline only")
+                self.versions[peer.dist] = None
+        return self.versions[peer.dist]
 
     def ours(self, module: str, func: str, params: Params, timeout: float = 600) -> Outcome:
         if self.skip_ours:
@@ -473,17 +504,19 @@ class Context:
         self._report(outcome)
         return outcome
 
-    def peer(self, module: str, func: str, params: Params, timeout: float = 900) -> Outcome:
-        """Run an MLflow side function in the MLflow venv (optionally reusing an earlier result)."""
+    def peer(self, module: str, func: str, params: Params, timeout: float = 900, peer: Peer = MLFLOW) -> Outcome:
+        """Run a peer's side function in the peer's venv (optionally reusing an earlier result)."""
         if self.skip_peer:
             return Outcome(error="skipped (--skip-mlflow)")
-        key = _peer_cache_key(module, func, _portable(params))
+        if self.ensure(peer) is None:
+            return Outcome(error=f"skipped ({peer.name} venv unavailable)")
+        key = _peer_cache_key(module, func, _portable(params), peer)
         cache = load_json(_peer_cache_path())
         if self.reuse_peer and key in cache:
-            self.log(f"  mlflow {module}.{func} (reused from an earlier run)")
+            self.log(f"  {peer.dist} {module}.{func} (reused from an earlier run)")
             return Outcome(figures=cache[key], cached=True)
-        self.log(f"  mlflow {module}.{func}")
-        outcome = run_side(venv_python(PEER_VENV), module, func, params, timeout)
+        self.log(f"  {peer.dist} {module}.{func}")
+        outcome = run_side(peer.python, module, func, params, timeout)
         self._report(outcome)
         if outcome.error is None:
             cache[key] = outcome.figures
@@ -493,13 +526,12 @@ class Context:
     def wants_ours(self) -> bool:
         return not self.skip_ours
 
-    def wants_peer(self, module: str, func: str, params: Params) -> bool:
+    def wants_peer(self, module: str, func: str, params: Params, peer: Peer = MLFLOW) -> bool:
         """False when the peer is skipped or its result will come from the cache (no server needed)."""
         if self.skip_peer:
             return False
-        return not (
-            self.reuse_peer and _peer_cache_key(module, func, _portable(params)) in load_json(_peer_cache_path())
-        )
+        key = _peer_cache_key(module, func, _portable(params), peer)
+        return not (self.reuse_peer and key in load_json(_peer_cache_path()))
 
     def ours_served(self, home: Path, module: str, func: str, params: Params, timeout: float = 600) -> Outcome:
         """Start `ridgeline server` on `home`, run an ours side function with `url` added, stop it."""
@@ -587,7 +619,9 @@ class Row:
 
     `better` says which direction wins; `ratio` is always "times better for us" (>1 = we win).
     `target_value` is an absolute bound on ours (≤ for lower-is-better, ≥ for higher-is-better);
-    `target_ratio` a bound on the ratio.
+    `target_ratio` a bound on the ratio. A target that is not a bound on a number (the same columns found as
+    the peer, say) is checked by the benchmark itself: `target_text` says what it is, `target_met` whether
+    ours meets it (None: not measured); `met` is then `target_met` alone.
     """
 
     benchmark: str
@@ -601,6 +635,8 @@ class Row:
     ours_label: str = ""
     theirs_label: str = ""
     notes: list[str] = field(default_factory=list)
+    target_text: str = ""
+    target_met: bool | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -616,10 +652,14 @@ class Row:
             parts.append(f"{sign} {self.target_value:,g} {self.unit}")
         if self.target_ratio is not None:
             parts.append(f"≥ {self.target_ratio:,g}{TIMES}")
+        if self.target_text:
+            parts.append(self.target_text)
         return ", ".join(parts)
 
     @property
     def met(self) -> bool | None:
+        if self.target_text:
+            return self.target_met
         if self.target_value is None and self.target_ratio is None:
             return None
         if self.ours is None:

@@ -1,9 +1,11 @@
-"""Run Ridgeline's benchmarks beside MLflow and print ours, theirs and the ratio.
+"""Run Ridgeline's benchmarks beside their peer (MLflow; Evidently for monitoring) and print ours, theirs and
+the ratio.
 
     .venv/bin/python benchmarks/run.py [--quick] [--only NAME ...] [--reuse-mlflow] [--plain]
 
-MLflow runs in its own venv (`benchmarks/.venv-mlflow`, created on first use with the latest 3.x);
-every measurement runs in a fresh subprocess, servers on 127.0.0.1 only. Results go to
+MLflow runs in its own venv (`benchmarks/.venv-mlflow`, created on first use with the latest 3.x), Evidently in
+`benchmarks/.venv-evidently` (created when a benchmark first needs it); a benchmark module names its peer in
+`PEER` (default MLflow). Every measurement runs in a fresh subprocess, servers on 127.0.0.1 only. Results go to
 `benchmarks/.work/results.json` (entries for benchmarks not run this time are kept).
 """
 
@@ -22,11 +24,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (
+    MLFLOW,
     PEER_VENV,
     ROOT,
     TIMES,
     WORK_DIR,
     Context,
+    Peer,
     Report,
     Row,
     ensure_peer_venv,
@@ -49,14 +53,20 @@ MODULES = [
     "bench_artifacts",
     "bench_mlflow_api",
     "bench_serving",
+    "bench_monitoring",
 ]
 RESULTS = WORK_DIR / "results.json"
-HEADERS = ["benchmark", "measure", "unit", "Ridgeline", "MLflow", "ratio", "target", "met"]
+HEADERS = ["benchmark", "measure", "unit", "Ridgeline", "MLflow", "ratio", "target", "met"]  # "MLflow": the peer
 
 
 def load_benchmarks() -> dict[str, ModuleType]:
     modules = [importlib.import_module(name) for name in MODULES]
     return {m.NAME: m for m in modules}
+
+
+def peer_of(module: ModuleType) -> Peer:
+    peer: Peer = getattr(module, "PEER", MLFLOW)
+    return peer
 
 
 def parse_args(names: list[str]) -> argparse.Namespace:
@@ -96,7 +106,9 @@ def cells(row: Row) -> list[str]:
     ]
 
 
-def print_table(rows: list[Row], plain: bool) -> None:
+def print_table(rows: list[Row], plain: bool, peer: str = MLFLOW.name) -> None:
+    """`peer`: the peer column's header (what the selected benchmarks compare with)."""
+    headers = [peer if header == MLFLOW.name else header for header in HEADERS]
     table = [cells(r) for r in rows]
     notes = [f"[{r.benchmark}] {note}" for r in rows for note in r.notes]
     if not plain:
@@ -106,9 +118,9 @@ def print_table(rows: list[Row], plain: bool) -> None:
         except ImportError:
             plain = True
     if plain:
-        widths = [max(len(h), *(len(c[i]) for c in table)) for i, h in enumerate(HEADERS)]
+        widths = [max(len(h), *(len(c[i]) for c in table)) for i, h in enumerate(headers)]
         numeric = {3, 4, 5}
-        for line in [HEADERS, ["-" * w for w in widths], *table]:
+        for line in [headers, ["-" * w for w in widths], *table]:
             print(
                 "  ".join(
                     c.rjust(w) if i in numeric else c.ljust(w)
@@ -116,8 +128,8 @@ def print_table(rows: list[Row], plain: bool) -> None:
                 )
             )
     else:
-        rich_table = Table(title=f"Ridgeline vs MLflow (ratio = how many {TIMES} better Ridgeline is)")
-        for i, header in enumerate(HEADERS):
+        rich_table = Table(title=f"Ridgeline vs {peer} (ratio = how many {TIMES} better Ridgeline is)")
+        for i, header in enumerate(headers):
             rich_table.add_column(header, justify="right" if i in {3, 4, 5} else "left", no_wrap=i != 1)
         for line in table:
             style = "red" if line[-1] == "NO" else None
@@ -141,13 +153,15 @@ def main() -> int:
         skip_peer=args.skip_mlflow,
         log=log,
     )
+    peers = {peer_of(benchmarks[name]) for name in selected}
     mlflow_version = None
-    if not args.skip_mlflow:
+    if not args.skip_mlflow and MLFLOW in peers:
         try:
             mlflow_version = ensure_peer_venv(upgrade=args.upgrade_mlflow, log=log)
         except Exception as exc:
             log(f"MLflow venv unavailable ({exc}); measuring Ridgeline only")
             ctx.skip_peer = True
+        ctx.versions[MLFLOW.dist] = mlflow_version
     ours_version = installed_version(ours_python(), "ridgeline")
     log(f"Ridgeline {ours_version or '?'} ({ours_python()}), MLflow {mlflow_version or '—'} ({PEER_VENV})")
 
@@ -172,10 +186,11 @@ def main() -> int:
         elapsed = time.perf_counter() - t0
         log(f"[{name}] done in {elapsed:.0f}s")
         rows.extend(report.rows)
+        peer = peer_of(benchmarks[name])
         entries[name] = {
             **report.to_json(),
             "quick": args.quick,
-            "mlflow_version": mlflow_version,
+            f"{peer.dist}_version": ctx.versions.get(peer.dist),
             "ridgeline_version": ours_version,
             "elapsed_s": elapsed,
             "loadavg_1m": {"before": load_before, "after": load_average()},
@@ -183,7 +198,8 @@ def main() -> int:
         }
         save_json(args.json, results)  # after each benchmark, so an interrupted run keeps its figures
 
-    print_table(rows, args.plain)
+    names = sorted({peer_of(benchmarks[name]).name for name in selected})
+    print_table(rows, args.plain, names[0] if len(names) == 1 else "peer")
     print(f"\nresults: {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
     missed = [r for r in rows if r.met is False]
     unmeasured = [r for r in rows if r.ours is None and r.target]
