@@ -121,6 +121,30 @@ def test_a_rule_raises_once_stays_quiet_renotifies_and_resolves(
     assert len(receiver) == 3
 
 
+def test_the_cool_down_holds_back_a_newer_window(monitoring: MonitoringService, receiver: list[dict[str, Any]]) -> None:
+    url = receiver.pop(0)["url"]
+    generator = np.random.default_rng(0)
+    reference = Reference.build({"age": generator.normal(40, 10, 5000), "tenure": generator.normal(5, 2, 5000)})
+    spec = MonitorSpec(
+        model="churn@champion",
+        reference=reference.to_json(),
+        window="1h",
+        rules=["drift on feature age in whole population"],
+        channels=[{"type": "webhook", "url": url, "secret": SECRET}],
+        cooldown="1h",
+    )
+    name = monitoring.create(spec).name
+    _window(monitoring, name, 0, shift=5)
+    [raised] = monitoring.evaluate_alerts(name)
+    _window(monitoring, name, 1, shift=5)
+    [moved] = monitoring.evaluate_alerts(name)  # still firing on a newer window, within the hour: not sent
+    assert (moved.id, moved.window_start, moved.notified_at) == (raised.id, T0 + HOUR, raised.notified_at)
+    assert len(receiver) == 1
+    _window(monitoring, name, 2, shift=0)
+    [resolved] = monitoring.evaluate_alerts(name)  # resolving is always sent
+    assert resolved.status == "resolved" and [body["status"] for body in receiver] == ["raised", "resolved"]
+
+
 def test_performance_rules_and_failing_channels_are_recorded(monitoring: MonitoringService) -> None:
     generator = np.random.default_rng(1)
     reference = Reference.build({"age": generator.normal(40, 10, 1000)})
