@@ -163,7 +163,8 @@ def main() -> int:
             ctx.skip_peer = True
         ctx.versions[MLFLOW.dist] = mlflow_version
     ours_version = installed_version(ours_python(), "ridgeline")
-    log(f"Ridgeline {ours_version or '?'} ({ours_python()}), MLflow {mlflow_version or '—'} ({PEER_VENV})")
+    compared = f", MLflow {mlflow_version or '—'} ({PEER_VENV})" if MLFLOW in peers else ""
+    log(f"Ridgeline {ours_version or '?'} ({ours_python()}){compared}")
 
     results = load_json(args.json)
     results.update(
