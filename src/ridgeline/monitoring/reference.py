@@ -6,7 +6,7 @@ JSON-storable form, so drift and data-quality checks never need the baseline dat
 :mod:`~ridgeline.monitoring.quality` compare the two. ``Reference.fingerprint`` identifies its content: window
 profiles carry it, so a profile is never merged with or compared against another reference's.
 
-Value conventions, the same for reference and window data (``numeric_values`` and ``categorical_values``):
+Value conventions, the same for reference and window data (``numeric_values``, ``category_counts``):
 
 - A column is one-dimensional: a numpy array, a pandas Series, a list or tuple. Columns of one call have one length.
   A list of numbers only reads as a numeric array; any other list is read value by value (an object array).
@@ -45,6 +45,7 @@ import enum
 import hashlib
 import json
 import math
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -59,6 +60,7 @@ Array = NDArray[Any]
 JSON_FORMAT = 1
 MAX_CATEGORIES = 200
 MAX_BINS = 1_000
+QUANTILE_SAMPLE = 200_000
 # Python and numpy scalars a numeric feature accepts (bool is an int; numpy's bool is not a numpy integer).
 _NUMBERS = (int, float, np.integer, np.floating, np.bool_)
 # pandas' missing markers, recognised by name: monitoring stays free of a pandas import.
@@ -262,6 +264,40 @@ def categorical_values(values: Array) -> tuple[NDArray[np.str_], int, int]:
     return np.array(labels, dtype=str), missing_count, invalid
 
 
+def bin_counts(inner: NDArray[np.float64], present: NDArray[np.float64]) -> NDArray[np.int64]:
+    """How many values fall in each bin: below ``inner[0]``, in each ``[inner[i], inner[i + 1])``, from
+    ``inner[-1]`` up. (The same as counting ``searchsorted(inner, present, side="right")``, but one vectorised
+    comparison per edge is about twice as fast as a binary search per value for the few edges a profile has.)"""
+    at_least = np.array([np.count_nonzero(present >= edge) for edge in inner], dtype=np.int64)
+    return -np.diff(np.concatenate(([len(present)], at_least, [0])))
+
+
+def category_counts(values: Array) -> tuple[dict[str, int], int, int]:
+    """How often each present value occurs (as text), the number missing and the number of type violations.
+
+    An object column (what pandas gives for text) is counted by a hash table over its distinct values, each
+    classified once, instead of converting and sorting a million strings."""
+    if values.dtype.kind == "O":
+        try:
+            counted = Counter(values.tolist())
+        except TypeError:  # unhashable values (lists, dicts): counted one by one below
+            counted = None
+        if counted is not None:
+            labels: defaultdict[str, int] = defaultdict(int)
+            missing = invalid = 0
+            for value, number in counted.items():
+                if _is_missing(value):
+                    missing += number
+                elif isinstance(value, str | int | float | np.generic):
+                    labels[str(value)] += number
+                else:
+                    invalid += number
+            return dict(labels), missing, invalid
+    present, missing, invalid = categorical_values(values)
+    names, counts = np.unique(present, return_counts=True)
+    return dict(zip(names.tolist(), counts.tolist(), strict=True)), missing, invalid
+
+
 def encode_float(value: float) -> float | str:
     """A float as JSON allows it: a number when finite, else "inf", "-inf" or "nan"."""
     return value if math.isfinite(value) else str(value)
@@ -316,12 +352,16 @@ def _numeric(name: str, values: Array, bins: int) -> NumericReference:
     # Values near the float maximum overflow while interpolating or summing; those results are dropped below.
     with np.errstate(over="ignore", invalid="ignore"):
         if len(finite):
-            quantiles = np.quantile(finite, np.linspace(0, 1, bins + 1))
+            # Edges from an evenly spaced sample of a long column: the bins barely move, the partition is 10x
+            # cheaper; the counts are still of every value, and the outer edges are the column's own min and max.
+            step = max(1, len(finite) // QUANTILE_SAMPLE)
+            quantiles = np.quantile(finite[::step], np.linspace(0, 1, bins + 1))
+            quantiles[0], quantiles[-1] = finite.min(), finite.max()
             # The last edge just above the max: the top inner bin holds the max, the outer bin only larger values.
             inner = np.unique(np.append(quantiles[:-1], np.nextafter(quantiles[-1], np.inf)))
             inner = inner[np.isfinite(inner)]
             moments = (float(finite.mean()), float(finite.std()))
-    counts = np.bincount(np.searchsorted(inner, present, side="right"), minlength=len(inner) + 1)
+    counts = bin_counts(inner, present)
     return NumericReference(
         name=name,
         count=len(values),
@@ -337,9 +377,10 @@ def _numeric(name: str, values: Array, bins: int) -> NumericReference:
 
 
 def _categorical(name: str, values: Array) -> CategoricalReference:
-    labels, missing, invalid = categorical_values(values)
-    names, counts = np.unique(labels, return_counts=True)
-    # np.unique sorts by name, so the stable sort on counts breaks ties by name.
+    found, missing, invalid = category_counts(values)
+    names = sorted(found)
+    counts = np.array([found[name] for name in names], dtype=np.int64)
+    # Names are sorted, so the stable sort on counts breaks ties by name.
     order = np.argsort(-counts, kind="stable")
     kept = order[:MAX_CATEGORIES]
     return CategoricalReference(

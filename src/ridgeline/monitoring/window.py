@@ -44,7 +44,8 @@ from ridgeline.monitoring.reference import (
     NumericReference,
     Reference,
     as_columns,
-    categorical_values,
+    bin_counts,
+    category_counts,
     decode_count,
     decode_float,
     decode_optional_float,
@@ -229,7 +230,7 @@ def _numeric(ref: NumericReference, values: Array) -> NumericWindow:
     present = numbers[~missing] if missing.any() else numbers
     finite_mask = np.isfinite(present)
     finite = present if finite_mask.all() else present[finite_mask]
-    bins = np.bincount(np.searchsorted(np.array(ref.edges[1:-1]), present, side="right"), minlength=len(ref.counts))
+    bins = bin_counts(np.array(ref.edges[1:-1]), present)
     center = _center(ref)
     # Huge values may overflow the sums: they stay ±inf or NaN (documented) instead of warning.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -250,12 +251,11 @@ def _numeric(ref: NumericReference, values: Array) -> NumericWindow:
 
 
 def _categorical(ref: CategoricalReference, values: Array) -> CategoricalWindow:
-    labels, missing, invalid = categorical_values(values)
-    names, counts = np.unique(labels, return_counts=True)
+    found, missing, invalid = category_counts(values)
     index = {category: i for i, category in enumerate(ref.categories)}
     aligned = [0] * len(ref.categories)
     unseen: dict[str, int] = {}
-    for name, number in zip(names.tolist(), counts.tolist(), strict=True):
+    for name, number in sorted(found.items()):
         position = index.get(name)
         if position is None:
             unseen[name] = number

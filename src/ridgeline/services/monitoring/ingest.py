@@ -60,7 +60,9 @@ def _scalar(value: Any) -> Any:
 def predictions(service: MonitoringService, monitor: Monitor, batch: PredictionBatch) -> Ingested:
     given_ids, given_stamps = batch.check()
     rows = batch.rows
-    ids = given_ids if given_ids is not None else [new_id() for _ in range(rows)]
+    # Generated ids: one random prefix per batch and the row's index (a uuid per row cost ~2 us each).
+    prefix = new_id()[:20]
+    ids = given_ids if given_ids is not None else [f"{prefix}-{index}" for index in range(rows)]
     stamps = given_stamps if given_stamps is not None else np.full(rows, now_ms(), dtype=np.int64)
     given = batch.versions
     versions: list[int | None] = list(given) if given is not None else [service.current_version(monitor.target)] * rows
