@@ -79,20 +79,33 @@ def predictions(service: MonitoringService, monitor: Monitor, batch: PredictionB
 
     window_ms = monitor.window_ms
     starts = stamps - stamps % window_ms
-    groups: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
-    keys = np.stack([period_of.astype(np.int64), starts], axis=1)
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
     segmenter = _Segmenter(monitor, service.store.monitors.segments(monitor.id), columns)
     parts: dict[WindowKey, tuple[int, dict[str, Any]]] = {}
-    for position, (period, window_start) in enumerate(unique.tolist()):
-        indexes = np.flatnonzero(inverse.reshape(-1) == position)
-        groups[(period, window_start)] = indexes.tolist()
+    groups = _windows(period_of, starts)
+    for (period, window_start), indexes in groups.items():
         reference = references[period]
         for segment, members in segmenter.split(indexes).items():
             subset = {name: values[members] for name, values in columns.items() if name in reference.features}
             parts[(period, window_start, segment)] = (len(members), WindowProfile.of(reference, subset).to_json())
     service.store.monitors.merge_windows(monitor.id, parts, _merge)
     return Ingested(rows, len(groups), sorted(numbers.values()))
+
+
+def _windows(period_of: Any, starts: Any) -> dict[tuple[int, int], Any]:
+    """The row indexes of each (period, window start) in the batch; a batch is most often one window."""
+    if (period_of == period_of[0]).all() and (starts == starts[0]).all():
+        return {(int(period_of[0]), int(starts[0])): np.arange(len(starts))}
+    # One integer per pair, so the grouping sorts a flat array, not rows: the window start times the number of
+    # periods in the batch, plus the period's position among them.
+    periods, period_index = np.unique(period_of, return_inverse=True)
+    composite = starts * len(periods) + period_index
+    unique, inverse = np.unique(composite, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(unique) + 1))
+    return {
+        (int(periods[key % len(periods)]), int(key // len(periods))): order[bounds[position] : bounds[position + 1]]
+        for position, key in enumerate(unique.tolist())
+    }
 
 
 def _merge(stored: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
