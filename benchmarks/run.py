@@ -76,7 +76,7 @@ def parse_args(names: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--reuse-mlflow",
         action="store_true",
-        help="reuse MLflow figures measured earlier with the same sizes and MLflow version",
+        help="reuse peer figures (MLflow's, Evidently's) measured earlier with the same sizes and peer version",
     )
     parser.add_argument("--skip-ours", action="store_true", help="measure MLflow only")
     parser.add_argument("--skip-mlflow", action="store_true", help="measure Ridgeline only")
