@@ -235,7 +235,9 @@ def _numeric(ref: NumericReference, values: Array) -> NumericWindow:
     # Huge values may overflow the sums: they stay ±inf or NaN (documented) instead of warning.
     with np.errstate(over="ignore", invalid="ignore"):
         shifted = finite - center
-        total, total_sq = float(shifted.sum()), float(np.dot(shifted, shifted))
+        # einsum, not np.dot: dot goes to the BLAS library, whose threads wait for a busy second core (40-190 ms
+        # instead of 0.02 ms for 50,000 values on a loaded 2-core machine).
+        total, total_sq = float(shifted.sum()), float(np.einsum("i,i->", shifted, shifted))
     return NumericWindow(
         count=len(values),
         missing=int(missing.sum()) - invalid,
