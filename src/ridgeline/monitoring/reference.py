@@ -60,7 +60,7 @@ Array = NDArray[Any]
 JSON_FORMAT = 1
 MAX_CATEGORIES = 200
 MAX_BINS = 1_000
-QUANTILE_SAMPLE = 200_000
+QUANTILE_SAMPLE = 20_000
 # Python and numpy scalars a numeric feature accepts (bool is an int; numpy's bool is not a numpy integer).
 _NUMBERS = (int, float, np.integer, np.floating, np.bool_)
 # pandas' missing markers, recognised by name: monitoring stays free of a pandas import.
