@@ -80,9 +80,10 @@ def _window(monitoring: MonitoringService, name: str, hour: int, shift: float, r
     monitoring.log_predictions(name, batch)
 
 
-def test_a_rule_raises_once_stays_quiet_renotifies_and_resolves(
-    monitoring: MonitoringService, receiver: list[dict[str, Any]]
-) -> None:
+def _webhook_monitor(
+    monitoring: MonitoringService, receiver: list[dict[str, Any]], rule: str, cooldown: str | int
+) -> str:
+    """A monitor of age and tenure (hourly windows) with ``rule``, alerting the receiver's webhook."""
     url = receiver.pop(0)["url"]
     generator = np.random.default_rng(0)
     reference = Reference.build({"age": generator.normal(40, 10, 5000), "tenure": generator.normal(5, 2, 5000)})
@@ -90,11 +91,19 @@ def test_a_rule_raises_once_stays_quiet_renotifies_and_resolves(
         model="churn@champion",
         reference=reference.to_json(),
         window="1h",
-        rules=["wasserstein >= 0.1 on at least 1 features for 2 consecutive windows"],
+        rules=[rule],
         channels=[{"type": "webhook", "url": url, "secret": SECRET}],
-        cooldown=0,
+        cooldown=cooldown,
     )
-    name = monitoring.create(spec).name
+    return monitoring.create(spec).name
+
+
+def test_a_rule_raises_once_stays_quiet_renotifies_and_resolves(
+    monitoring: MonitoringService, receiver: list[dict[str, Any]]
+) -> None:
+    name = _webhook_monitor(
+        monitoring, receiver, "wasserstein >= 0.1 on at least 1 features for 2 consecutive windows", cooldown=0
+    )
     _window(monitoring, name, 0, shift=0)
     _window(monitoring, name, 1, shift=5)
     assert monitoring.evaluate_alerts(name) == []  # one drifting window is not two in a row
@@ -122,18 +131,7 @@ def test_a_rule_raises_once_stays_quiet_renotifies_and_resolves(
 
 
 def test_the_cool_down_holds_back_a_newer_window(monitoring: MonitoringService, receiver: list[dict[str, Any]]) -> None:
-    url = receiver.pop(0)["url"]
-    generator = np.random.default_rng(0)
-    reference = Reference.build({"age": generator.normal(40, 10, 5000), "tenure": generator.normal(5, 2, 5000)})
-    spec = MonitorSpec(
-        model="churn@champion",
-        reference=reference.to_json(),
-        window="1h",
-        rules=["drift on feature age in whole population"],
-        channels=[{"type": "webhook", "url": url, "secret": SECRET}],
-        cooldown="1h",
-    )
-    name = monitoring.create(spec).name
+    name = _webhook_monitor(monitoring, receiver, "drift on feature age in whole population", cooldown="1h")
     _window(monitoring, name, 0, shift=5)
     [raised] = monitoring.evaluate_alerts(name)
     _window(monitoring, name, 1, shift=5)
