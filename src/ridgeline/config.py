@@ -123,6 +123,56 @@ SETTINGS: tuple[Setting, ...] = (
         "folder) into the monitors of the served models, each followed by their alert rules. 0: no passes "
         "(`ridgeline monitors ingest` runs one).",
     ),
+    Setting(
+        "auth",
+        "RIDGELINE_AUTH",
+        False,
+        "`true`: `ridgeline server` requires accounts (a login or an API token) even on loopback. Always on when "
+        "the server binds another address, unless `insecure_no_auth` is set.",
+    ),
+    Setting(
+        "insecure_no_auth",
+        "RIDGELINE_INSECURE_NO_AUTH",
+        False,
+        "`true`: let `ridgeline server` bind a non-loopback address without accounts, so that anyone who reaches it "
+        "can read and change everything. Only behind an authenticating proxy on a trusted network.",
+    ),
+    Setting(
+        "allowed_hosts",
+        "RIDGELINE_ALLOWED_HOSTS",
+        None,
+        "Comma-separated host names (or addresses) clients use to reach the server, beside loopback names, the "
+        "bind address and this machine's name. A request whose Host or Origin names another host is refused "
+        "(DNS rebinding). `*` accepts any.",
+    ),
+    Setting(
+        "signup",
+        "RIDGELINE_SIGNUP",
+        False,
+        "`true`: anyone who reaches the server may create an account at /signup (it joins no workspace). Off: "
+        "accounts come from invitations, the CLI or an admin.",
+    ),
+    Setting(
+        "session_hours",
+        "RIDGELINE_SESSION_HOURS",
+        12.0,
+        "Hours a web UI login lasts without use before it must be repeated.",
+    ),
+    Setting(
+        "tracking_token",
+        "RIDGELINE_TRACKING_TOKEN",
+        None,
+        "API token the SDK, CLI and `ridgeline serve` send to a tracking server that has accounts (`ridgeline "
+        "tokens create`).",
+    ),
+    Setting(
+        "outbound_allow",
+        "RIDGELINE_OUTBOUND_ALLOW",
+        None,
+        "Comma-separated hosts, addresses or CIDR ranges that outbound requests (alert webhooks, Slack, email, "
+        "MLflow import) may reach although they are loopback, private, link-local or cloud-metadata addresses, "
+        "which are refused otherwise.",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -147,6 +197,13 @@ class Settings:
     git_diff_limit: int
     allow_pickle: bool
     monitoring_interval: float
+    auth: bool
+    insecure_no_auth: bool
+    allowed_hosts: str | None
+    signup: bool
+    session_hours: float
+    tracking_token: str | None
+    outbound_allow: str | None
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
