@@ -23,6 +23,7 @@ from ridgeline.server.api import registry as registry_api
 from ridgeline.server.api import registry_gate as registry_gate_api
 from ridgeline.server.auth import authenticate
 from ridgeline.server.errors import install_error_handlers
+from ridgeline.server.hardening import Hardening
 from ridgeline.server.limits import BodyLimit
 from ridgeline.server.mlflow import build_router as mlflow_router
 from ridgeline.server.ui import error_page, install_ui
@@ -113,5 +114,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(system.router, dependencies=[Depends(authenticate)])
     app.include_router(install_ui(app), dependencies=[Depends(authenticate)])
     install_error_handlers(app, html_errors=error_page)
+    app.add_middleware(Hardening)
     app.add_middleware(BodyLimit)
     return app

@@ -13,6 +13,7 @@ import logging
 import mimetypes
 import re
 from collections.abc import Iterator
+from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
@@ -102,13 +103,21 @@ def _content_headers(record: ArtifactFile) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, no-cache",
         # Even opened directly, a stored file can neither run scripts nor reach this origin.
-        "Content-Security-Policy": "sandbox; default-src 'none'",
+        "Content-Security-Policy": "sandbox; default-src 'none'; frame-ancestors 'none'",
     }
     if media_type not in _INLINE_TYPES:
-        name = record.path.rsplit("/", 1)[-1]
-        ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-        headers["Content-Disposition"] = f'attachment; filename="{ascii_name}"'
+        headers["Content-Disposition"] = attachment(record.path.rsplit("/", 1)[-1])
     return headers
+
+
+def attachment(name: str) -> str:
+    """``Content-Disposition: attachment`` naming the file (RFC 6266): a plain ASCII ``filename`` for old clients,
+    with anything but printable ASCII, quotes, backslashes, ``%`` and ``;`` replaced, and the exact name as UTF-8
+    in ``filename*``, percent-encoded. No byte of the name reaches the header raw, so no name can end the header
+    (CR, LF) or the parameter (a quote) early: artifact paths refuse control characters, and this does not rely
+    on it."""
+    fallback = "".join(char if " " <= char <= "~" and char not in '"\\%;' else "_" for char in name) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _byte_range(header: str, size: int) -> tuple[int, int] | None:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException
 
 from ridgeline.domain.errors import RidgelineError
+from ridgeline.server.hardening import SECURITY_HEADERS
 from ridgeline.server.responses import JSON
 
 log = logging.getLogger("ridgeline.server")
@@ -58,7 +59,9 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
         body["field"] = field
     if details is not None:
         body["details"] = details
-    return JSON({"error": body}, status_code=status)
+    # The headers are set here as well as by the Hardening middleware: some errors are answered outside it (the
+    # 413 of BodyLimit, the 500 of an exception that escapes every handler, rendered by Starlette's outermost layer).
+    return JSON({"error": body}, status_code=status, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
 
 def _field_of(error: dict[str, Any]) -> str:
