@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import socket
 import threading
 import time
@@ -29,13 +31,15 @@ def running_server(
     backend_uri: str | None = None,
     port: int | None = None,
     customize: Callable[[FastAPI], None] | None = None,
+    **overrides: Any,
 ) -> Iterator[str]:
     """Serve ``home`` (and ``backend_uri``) until the block ends, on ``port`` or a free one; yields the base URL.
 
-    ``customize`` gets the app before it serves (to override a dependency, say).
+    ``customize`` gets the app before it serves (to override a dependency, say); ``overrides`` are further
+    settings (``auth=True`` turns accounts on).
     """
     port = port or free_port()
-    settings = Settings.load(home=home, backend_uri=backend_uri, port=port)
+    settings = Settings.load(home=home, backend_uri=backend_uri, port=port, **overrides)
     app = create_app(settings)
     if customize is not None:
         customize(app)

@@ -77,6 +77,13 @@ class PermissionDenied(RidgelineError):
     http_status = 403
 
 
+class RateLimited(RidgelineError):
+    """Too many attempts (logins, token checks) from one address or for one account: wait and retry."""
+
+    code = "RATE_LIMITED"
+    http_status = 429
+
+
 class Unavailable(RidgelineError):
     """The tracking backend cannot be reached or is not ready."""
 
@@ -96,6 +103,7 @@ ERRORS_BY_CODE: dict[str, type[RidgelineError]] = {
         PayloadTooLarge,
         Unauthenticated,
         PermissionDenied,
+        RateLimited,
         Unavailable,
     )
 }

@@ -12,6 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from ridgeline import __version__
 from ridgeline.config import Settings
+from ridgeline.domain.addresses import accounts_required
+from ridgeline.server.api import accounts as accounts_api
+from ridgeline.server.api import admin as admin_api
 from ridgeline.server.api import artifact_preview as artifact_preview_api
 from ridgeline.server.api import artifacts as artifacts_api
 from ridgeline.server.api import datasets as datasets_api
@@ -21,18 +24,22 @@ from ridgeline.server.api import monitors as monitors_api
 from ridgeline.server.api import projects, retention, runs, system
 from ridgeline.server.api import registry as registry_api
 from ridgeline.server.api import registry_gate as registry_gate_api
-from ridgeline.server.auth import authenticate
+from ridgeline.server.audit_trail import AuditTrail
 from ridgeline.server.errors import install_error_handlers
 from ridgeline.server.hardening import Hardening
+from ridgeline.server.host_check import HostCheck, allowed_hosts
 from ridgeline.server.limits import BodyLimit
 from ridgeline.server.mlflow import build_router as mlflow_router
+from ridgeline.server.permissions import Authorizer, authorize
 from ridgeline.server.ui import error_page, install_ui
+from ridgeline.services.accounts import AccountService
 from ridgeline.services.artifacts import ArtifactService
 from ridgeline.services.datasets import DatasetService
 from ridgeline.services.logged_models import LoggedModelService
 from ridgeline.services.monitoring.service import MonitoringService
 from ridgeline.services.registry import RegistryService
 from ridgeline.services.tracking import TrackingService
+from ridgeline.services.workspaces import WorkspaceService
 from ridgeline.store.artifacts.storage import open_storage
 from ridgeline.store.metadata import MetadataStore
 from ridgeline.store.monitoring_events import MonitoringEvents
@@ -95,8 +102,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.registry = RegistryService(store, app.state.artifacts)
     app.state.logged_models = LoggedModelService(store, app.state.tracking)
     app.state.monitoring = MonitoringService(store, MonitoringEvents(app.state.artifacts.storage))
+    app.state.settings_auth = accounts_required(settings)
+    app.state.accounts = AccountService(store, settings.session_hours)
+    app.state.workspaces = WorkspaceService(store)
+    app.state.authorizer = Authorizer(store)
 
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)])
+    # Every route passes the one authorisation check (server/permissions.py, its table in permission_table.py).
+    checked = [Depends(authorize)]
+    api = APIRouter(prefix="/api/v1", dependencies=checked)
+    api.include_router(accounts_api.router)
+    api.include_router(admin_api.router)
     # The bulk histories route comes first: /runs/histories must not be taken for a run id.
     api.include_router(logging_api.histories_router)
     for module in (projects, runs, logging_api):
@@ -110,10 +125,13 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(model_servers_api.router)
     api.include_router(monitors_api.router)
     app.include_router(api)
-    app.include_router(mlflow_router(), dependencies=[Depends(authenticate)])
-    app.include_router(system.router, dependencies=[Depends(authenticate)])
-    app.include_router(install_ui(app), dependencies=[Depends(authenticate)])
+    app.include_router(mlflow_router(), dependencies=checked)
+    app.include_router(system.router, dependencies=checked)
+    app.include_router(install_ui(app), dependencies=checked)
     install_error_handlers(app, html_errors=error_page)
+    # Starlette runs the last added outermost: the Host/Origin check first, the audit trail next to the routes.
+    app.add_middleware(AuditTrail, store=store.audit)
     app.add_middleware(Hardening)
     app.add_middleware(BodyLimit)
+    app.add_middleware(HostCheck, allowed=allowed_hosts(settings))
     return app

@@ -1,36 +1,40 @@
-"""Authentication and authorisation: one dependency every route passes through.
+"""Authentication: who sends a request. :mod:`ridgeline.server.permissions` then decides what they may do.
 
-:func:`authenticate` reads the ``Authorization`` header into a :data:`Credential` (``Bearer <token>``, what
-MLflow's client sends for ``MLFLOW_TRACKING_TOKEN``; ``Basic <base64 of user:password>``, what it sends for
-``MLFLOW_TRACKING_USERNAME``/``MLFLOW_TRACKING_PASSWORD``), refuses a malformed header with 401, and hands the
-credential to the :data:`Verifier` that :func:`verifier` provides, which names the principal or refuses.
+Credentials, in the order they are looked at:
 
-Accounts are not built yet, so the server only runs in local single-user mode, which
-``ridgeline.domain.addresses.check_bind_address`` allows on loopback addresses alone; its verifier,
-:func:`local_verifier`, lets every request through and ignores the credentials it is given. When accounts arrive
-their verifier plugs in at :func:`verifier`, and every route is covered.
+- ``Authorization: Bearer <API token>`` (what MLflow's client sends for ``MLFLOW_TRACKING_TOKEN``);
+- ``Authorization: Basic <base64 of user:password>`` (MLflow's ``MLFLOW_TRACKING_USERNAME``/``PASSWORD``); the
+  password may also be an API token, for clients that only speak Basic;
+- the web UI's session cookie, whose state-changing requests must also carry the session's CSRF token in the
+  ``X-CSRF-Token`` header.
+
+In local single-user mode (no accounts, loopback only) everyone is the local user and credentials are ignored.
+Failed attempts are limited per address and per account (:mod:`ridgeline.server.rate_limit`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
 
-from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
-from ridgeline.domain.errors import Unauthenticated
+from ridgeline.domain.accounts import LOCAL_USER, Principal
+from ridgeline.domain.errors import PermissionDenied, Unauthenticated
+from ridgeline.server.rate_limit import FailureLimit
+from ridgeline.services.accounts import TOKEN_PREFIX, AccountService, same_secret
 
+SESSION_COOKIE = "ridgeline_session"
+CSRF_HEADER = "x-csrf-token"
+ANONYMOUS = Principal(name="anonymous", local=False, scope="read")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    local: bool
-
-
-LOCAL_USER = Principal(name="local", local=True)
+# A person mistyping a password gets ten tries in five minutes; a script guessing gets nowhere. Per address the
+# allowance is larger, since many people may share one (an office NAT).
+_PER_ACCOUNT = FailureLimit(max_failures=10, window_s=300)
+_PER_ADDRESS = FailureLimit(max_failures=30, window_s=300)
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,6 @@ class BasicCredentials:
 
 
 Credential = BearerToken | BasicCredentials
-# Names who presents the credential (None: no Authorization header), or raises Unauthenticated.
-Verifier = Callable[[Credential | None], Principal]
 
 _MALFORMED = "malformed Authorization header: send 'Bearer <token>' or 'Basic <base64 of user:password>'"
 
@@ -74,18 +76,64 @@ def parse_authorization(header: str | None) -> Credential | None:
     raise Unauthenticated(_MALFORMED)
 
 
-def local_verifier(credential: Credential | None) -> Principal:
-    """Local single-user mode: everyone is the local user; credentials, if any, are ignored."""
-    return LOCAL_USER
+def client_address(connection: HTTPConnection) -> str:
+    return connection.client.host if connection.client else "unknown"
 
 
-async def verifier() -> Verifier:
-    """The verifier in force: local mode's until accounts exist (issue 8). Tests override this dependency.
-    (``async``: it does no I/O, and a sync dependency costs a thread hop on every request.)"""
-    return local_verifier
-
-
-def authenticate(request: Request, verify: Annotated[Verifier, Depends(verifier)]) -> Principal:
-    principal = verify(parse_authorization(request.headers.get("authorization")))
-    request.state.principal = principal
+def limited(accounts: AccountService, address: str, account: str | None, verify: object) -> Principal:
+    """Run ``verify`` (a callable giving the principal) under the failed-attempt limits of ``address`` and
+    ``account``; a failure counts against both."""
+    keys = [f"address:{address}"] + ([f"account:{account}"] if account else [])
+    _PER_ADDRESS.check(keys[0])
+    if account:
+        _PER_ACCOUNT.check(keys[1])
+    try:
+        principal: Principal = verify()  # type: ignore[operator]
+    except Unauthenticated:
+        _PER_ADDRESS.fail(keys[0])
+        if account:
+            _PER_ACCOUNT.fail(keys[1])
+        raise
+    if account:
+        _PER_ACCOUNT.clear(keys[1])
     return principal
+
+
+def _from_credential(accounts: AccountService, credential: Credential, address: str) -> Principal:
+    if isinstance(credential, BearerToken) or credential.password.startswith(TOKEN_PREFIX):
+        secret = credential.token if isinstance(credential, BearerToken) else credential.password
+
+        def by_token() -> Principal:
+            user, token = accounts.verify_token(secret)
+            return accounts.principal(user, scope=token.scope)
+
+        return limited(accounts, address, None, by_token)
+    name, password = credential.username, credential.password
+    return limited(accounts, address, name, lambda: accounts.principal(accounts.check_password(name, password)))
+
+
+def _from_session(accounts: AccountService, secret: str, method: str, csrf: str | None) -> Principal:
+    session = accounts.session(secret)
+    if method not in SAFE_METHODS and (csrf is None or not same_secret(csrf, session.csrf_token)):
+        raise PermissionDenied(
+            "this request changes something but carries no valid CSRF token (X-CSRF-Token header): reload the page",
+            field="csrf",
+        )
+    return accounts.principal(session.user, session_id=session.id_hash)
+
+
+async def identify(connection: HTTPConnection, accounts: AccountService | None) -> Principal:
+    """Who sends the request: the local user without accounts, else the principal its credentials name, or
+    ANONYMOUS when it carries none. Bad credentials raise Unauthenticated (or RateLimited)."""
+    if accounts is None:
+        return LOCAL_USER
+    credential = parse_authorization(connection.headers.get("authorization"))
+    address = client_address(connection)
+    if credential is not None:
+        return await run_in_threadpool(_from_credential, accounts, credential, address)
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    if cookie:
+        method = connection.scope.get("method", "GET")
+        csrf = connection.headers.get(CSRF_HEADER)
+        return await run_in_threadpool(_from_session, accounts, cookie, method, csrf)
+    return ANONYMOUS

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ridgeline.server.auth import Principal
+from ridgeline.domain.accounts import Principal
 from ridgeline.services.artifacts import ArtifactService
 from ridgeline.services.datasets import DatasetService
 from ridgeline.services.logged_models import LoggedModelService

@@ -21,10 +21,11 @@ _ROWS_PER_POST = 5_000
 
 
 class HttpTarget:
-    def __init__(self, base_url: str, timeout: float) -> None:
+    def __init__(self, base_url: str, timeout: float, token: str | None = None) -> None:
         import httpx
 
-        self._http = httpx.Client(base_url=base_url.rstrip("/") + "/api/v1", timeout=timeout)
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        self._http = httpx.Client(base_url=base_url.rstrip("/") + "/api/v1", timeout=timeout, headers=headers)
 
     def put(self, server_id: str, report: ServerReport) -> None:
         body = {
@@ -69,7 +70,7 @@ def target_for(tracking_uri: str | None, settings: Settings) -> HttpTarget | Loc
 
     uri = target_uri(tracking_uri, settings)
     if uri.startswith(("http://", "https://")):
-        return HttpTarget(uri, settings.http_timeout)
+        return HttpTarget(uri, settings.http_timeout, settings.tracking_token)
     return LocalTarget(uri)
 
 

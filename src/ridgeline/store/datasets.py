@@ -12,8 +12,8 @@ from ridgeline.domain.entities import Dataset, DatasetVersion, RunInput
 from ridgeline.domain.errors import NotFound
 from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.store.database import Database
-from ridgeline.store.projects import DEFAULT_WORKSPACE_ID
 from ridgeline.store.schema import dataset_versions, datasets, run_inputs, runs
+from ridgeline.store.scope import scoped
 from ridgeline.store.sql import upsert
 
 # Chunk IN (...) lists well below SQLite's bound-parameter limit.
@@ -122,11 +122,11 @@ class DatasetStore:
     def _dataset_id(self, conn: Connection, name: str, now: int) -> str:
         conn.execute(
             upsert(self.db, datasets)
-            .values(id=new_id(), workspace_id=DEFAULT_WORKSPACE_ID, name=name, created_at=now)
+            .values(id=new_id(), workspace_id=scoped(None), name=name, created_at=now)
             .on_conflict_do_nothing(index_elements=["workspace_id", "name"])
         )
         found: str = conn.execute(
-            select(datasets.c.id).where(datasets.c.workspace_id == DEFAULT_WORKSPACE_ID, datasets.c.name == name)
+            select(datasets.c.id).where(datasets.c.workspace_id == scoped(None), datasets.c.name == name)
         ).scalar_one()
         return found
 
@@ -138,7 +138,7 @@ class DatasetStore:
                 func.max(dataset_versions.c.created_at).label("latest"),
             )
             .outerjoin(dataset_versions, dataset_versions.c.dataset_id == datasets.c.id)
-            .where(datasets.c.workspace_id == DEFAULT_WORKSPACE_ID)
+            .where(datasets.c.workspace_id == scoped(None))
             .group_by(datasets.c.id)
             .order_by(datasets.c.name)
         )
@@ -232,14 +232,14 @@ class DatasetStore:
         the version id and whether the dataset and the version were created.
         """
         dataset_id = conn.execute(
-            select(datasets.c.id).where(datasets.c.workspace_id == DEFAULT_WORKSPACE_ID, datasets.c.name == name)
+            select(datasets.c.id).where(datasets.c.workspace_id == scoped(None), datasets.c.name == name)
         ).scalar()
         dataset_created = dataset_id is None
         if dataset_id is None:
             dataset_id = self._free_id(conn, datasets, dataset.get("id"))
             conn.execute(
                 datasets.insert().values(
-                    id=dataset_id, workspace_id=DEFAULT_WORKSPACE_ID, name=name, created_at=dataset["created_at"]
+                    id=dataset_id, workspace_id=scoped(None), name=name, created_at=dataset["created_at"]
                 )
             )
         version_id = conn.execute(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from ridgeline.store.accounts import AccountStore
 from ridgeline.store.aggregates import RunAggregates
 from ridgeline.store.artifact_records import ArtifactRecords
+from ridgeline.store.audit import AuditStore
 from ridgeline.store.database import Database
 from ridgeline.store.datasets import DatasetStore
 from ridgeline.store.logged_models import LoggedModelStore
+from ridgeline.store.members import MemberStore
 from ridgeline.store.metrics import MetricStore
 from ridgeline.store.migrate import upgrade
 from ridgeline.store.monitors import MonitorStore
@@ -31,6 +34,9 @@ class MetadataStore:
         self.registry = RegistryStore(self.database)
         self.logged_models = LoggedModelStore(self.database)
         self.monitors = MonitorStore(self.database)
+        self.accounts = AccountStore(self.database)
+        self.members = MemberStore(self.database)
+        self.audit = AuditStore(self.database)
 
     def refresh_statistics(self) -> None:
         """Let SQLite's planner know the tables' shapes (PostgreSQL's autovacuum does this by itself).

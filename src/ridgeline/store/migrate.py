@@ -20,7 +20,7 @@ from ridgeline.store.database import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Bumped with every new migration; a test checks it matches Alembic's head.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 _PG_LOCK_KEY = 5170_0001
 
 

@@ -14,7 +14,6 @@ from ridgeline.domain.errors import AlreadyExists, NotFound
 from ridgeline.domain.ids import now_ms
 from ridgeline.domain.monitors import Alert, Monitor, Period
 from ridgeline.store.database import Database
-from ridgeline.store.projects import DEFAULT_WORKSPACE_ID
 from ridgeline.store.schema import (
     monitor_alerts,
     monitor_log_files,
@@ -23,6 +22,7 @@ from ridgeline.store.schema import (
     monitors,
     registered_models,
 )
+from ridgeline.store.scope import scoped
 from ridgeline.store.sql import upsert
 
 _JSON_COLUMNS = ("policy", "quality", "rules", "channels", "segment_by")
@@ -54,7 +54,8 @@ class MonitorStore:
 
     # monitors ------------------------------------------------------------------------------------------------
 
-    def create(self, monitor: Monitor, workspace_id: str = DEFAULT_WORKSPACE_ID) -> Monitor:
+    def create(self, monitor: Monitor, workspace_id: str | None = None) -> Monitor:
+        workspace_id = scoped(workspace_id)
         with self.db.write() as conn:
             model_id = self._model_id(conn, monitor.model_name, workspace_id)
             try:
@@ -77,7 +78,8 @@ class MonitorStore:
                 conn.execute(delete(table).where(table.c.monitor_id == monitor_id))
             conn.execute(delete(monitors).where(monitors.c.id == monitor_id))
 
-    def get(self, name: str, workspace_id: str = DEFAULT_WORKSPACE_ID) -> Monitor:
+    def get(self, name: str, workspace_id: str | None = None) -> Monitor:
+        workspace_id = scoped(workspace_id)
         found = self._select(monitors.c.workspace_id == workspace_id, monitors.c.name == name)
         if not found:
             raise NotFound(f"no monitor named {name!r}", field="monitor")
@@ -89,11 +91,19 @@ class MonitorStore:
             raise NotFound(f"no monitor with id {monitor_id!r}", field="monitor")
         return found[0]
 
-    def find(self, model_name: str | None = None, workspace_id: str = DEFAULT_WORKSPACE_ID) -> list[Monitor]:
+    def find(self, model_name: str | None = None, workspace_id: str | None = None) -> list[Monitor]:
+        workspace_id = scoped(workspace_id)
         where = [monitors.c.workspace_id == workspace_id]
         if model_name is not None:
             where.append(registered_models.c.name == model_name)
         return self._select(*where)
+
+    def everywhere(self) -> list[tuple[str, Monitor]]:
+        """Every monitor of every workspace, with its workspace id (the server's periodic pass serves them all)."""
+        query = select(monitors.c.workspace_id).order_by(monitors.c.name)
+        with self.db.read() as conn:
+            workspace_ids = sorted({row[0] for row in conn.execute(query)})
+        return [(workspace_id, monitor) for workspace_id in workspace_ids for monitor in self.find(None, workspace_id)]
 
     def _select(self, *where: Any) -> list[Monitor]:
         query = (

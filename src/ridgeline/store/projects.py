@@ -13,10 +13,9 @@ from ridgeline.domain.filters import ascii_lower
 from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.store.database import Database
 from ridgeline.store.schema import project_tags, projects, runs
+from ridgeline.store.scope import scoped
 from ridgeline.store.sql import text_order
 from ridgeline.store.tags import TagTable
-
-DEFAULT_WORKSPACE_ID = "0" * 32
 
 
 def _project(row: Row[Any], run_count: int = 0, last_activity: int | None = None) -> Project:
@@ -42,9 +41,10 @@ class ProjectStore:
         self,
         name: str,
         description: str = "",
-        workspace_id: str = DEFAULT_WORKSPACE_ID,
+        workspace_id: str | None = None,
         project_id: str | None = None,
     ) -> Project:
+        workspace_id = scoped(workspace_id)
         now = now_ms()
         values: dict[str, Any] = {
             "id": project_id or new_id(),
@@ -70,15 +70,15 @@ class ProjectStore:
             raise NotFound(f"project {project_id!r} does not exist", field="project_id")
         return found[0]
 
-    def find_by_name(
-        self, name: str, workspace_id: str = DEFAULT_WORKSPACE_ID, *, stats: bool = True
-    ) -> Project | None:
+    def find_by_name(self, name: str, workspace_id: str | None = None, *, stats: bool = True) -> Project | None:
+        workspace_id = scoped(workspace_id)
         found = self._select(projects.c.workspace_id == workspace_id, projects.c.name == name, stats=stats)
         return found[0] if found else None
 
     def list_projects(
-        self, workspace_id: str = DEFAULT_WORKSPACE_ID, *, deleted: bool = False, query: str | None = None
+        self, workspace_id: str | None = None, *, deleted: bool = False, query: str | None = None
     ) -> list[Project]:
+        workspace_id = scoped(workspace_id)
         conditions = [
             projects.c.workspace_id == workspace_id,
             projects.c.deleted_at.is_not(None) if deleted else projects.c.deleted_at.is_(None),
@@ -150,7 +150,7 @@ class ProjectStore:
         """Add a project as another system holds it (its own id and times) with its tags, in one transaction."""
         try:
             with self.db.write() as conn:
-                conn.execute(projects.insert().values(workspace_id=DEFAULT_WORKSPACE_ID, **values))
+                conn.execute(projects.insert().values(workspace_id=scoped(None), **values))
                 self.tag_table.set(conn, values["id"], tags)
         except IntegrityError as exc:
             raise AlreadyExists(

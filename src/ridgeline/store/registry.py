@@ -14,7 +14,6 @@ from ridgeline.domain.ids import new_id, now_ms
 from ridgeline.domain.registry import AliasEvent, ModelVersion, RegisteredModel, VersionStatus
 from ridgeline.domain.wire import decode_value
 from ridgeline.store.database import Database
-from ridgeline.store.projects import DEFAULT_WORKSPACE_ID
 from ridgeline.store.schema import (
     alias_events,
     model_aliases,
@@ -23,6 +22,7 @@ from ridgeline.store.schema import (
     registered_model_tags,
     registered_models,
 )
+from ridgeline.store.scope import scoped
 from ridgeline.store.sql import greatest
 from ridgeline.store.tags import TagTable
 
@@ -42,8 +42,9 @@ class RegistryStore:
         owner: str,
         tags: Mapping[str, str],
         created_at: int | None = None,
-        workspace_id: str = DEFAULT_WORKSPACE_ID,
+        workspace_id: str | None = None,
     ) -> RegisteredModel:
+        workspace_id = scoped(workspace_id)
         now = now_ms()
         model_id = new_id()
         try:
@@ -65,13 +66,15 @@ class RegistryStore:
             raise AlreadyExists(f"Registered Model (name={name}) already exists.", field="name") from exc
         return self.get_model(name, workspace_id)
 
-    def get_model(self, name: str, workspace_id: str = DEFAULT_WORKSPACE_ID) -> RegisteredModel:
+    def get_model(self, name: str, workspace_id: str | None = None) -> RegisteredModel:
+        workspace_id = scoped(workspace_id)
         found = self._models(registered_models.c.workspace_id == workspace_id, registered_models.c.name == name)
         if not found:
             raise NotFound(f"Registered Model with name={name} not found", field="name")
         return found[0]
 
-    def list_models(self, workspace_id: str = DEFAULT_WORKSPACE_ID) -> list[RegisteredModel]:
+    def list_models(self, workspace_id: str | None = None) -> list[RegisteredModel]:
+        workspace_id = scoped(workspace_id)
         return self._models(registered_models.c.workspace_id == workspace_id)
 
     def _models(self, *conditions: Any) -> list[RegisteredModel]:
@@ -179,9 +182,10 @@ class RegistryStore:
         model_ids: list[str] | None = None,
         version: int | None = None,
         run_ids: list[str] | None = None,
-        workspace_id: str = DEFAULT_WORKSPACE_ID,
+        workspace_id: str | None = None,
     ) -> list[ModelVersion]:
         """Versions newest first within a model, models by name."""
+        workspace_id = scoped(workspace_id)
         conditions: list[Any] = [registered_models.c.workspace_id == workspace_id]
         if model_ids is not None:
             conditions.append(model_versions.c.model_id.in_(model_ids))

@@ -449,3 +449,109 @@ monitor_log_files = Table(
     Column("rows", BigInteger, nullable=False),
     Column("ingested_at", BigInteger, nullable=False),
 )
+
+# Accounts (services/accounts): people and service accounts, their API tokens and web sessions, who belongs to
+# which workspace with which role, per-project overrides, invitations, and the append-only audit log.
+users = Table(
+    "users",
+    metadata,
+    Column("id", ID, primary_key=True),
+    # The login: lower-case, unique.
+    Column("name", String(100), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("email", String(320), nullable=True),
+    # argon2id; NULL for service accounts, which only ever present tokens.
+    Column("password_hash", String(200), nullable=True),
+    Column("kind", String(16), nullable=False),  # user | service
+    Column("system_role", String(16), nullable=False),  # admin | user
+    Column("default_workspace_id", ID, ForeignKey("workspaces.id", ondelete="SET NULL"), nullable=True),
+    Column("disabled_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("last_login_at", BigInteger, nullable=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    # sha256 of the token: the token itself is shown once and never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    # The token's first characters, so a list can say which one is which.
+    Column("prefix", String(16), nullable=False),
+    Column("scope", String(8), nullable=False),  # read | write | admin
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("last_used_at", BigInteger, nullable=True),
+    Index("ix_api_tokens_user_id", "user_id"),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    Column("remote_addr", String(64), nullable=False),
+    Index("ix_web_sessions_user_id", "user_id"),
+)
+
+workspace_members = Table(
+    "workspace_members",
+    metadata,
+    Column("workspace_id", ID, ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),  # owner | maintainer | editor | viewer
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_workspace_members_user_id", "user_id"),
+)
+
+# A role on one project that replaces the member's workspace role there (raising or lowering it).
+project_members = Table(
+    "project_members",
+    metadata,
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=True),
+    Column("role", String(16), nullable=True),
+    Column("system_role", String(16), nullable=False),
+    Column("note", String(200), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+    Column("used_by", String(100), nullable=True),
+)
+
+# Append-only: the migration adds triggers that refuse UPDATE and DELETE on both backends.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(1000), nullable=False),
+    Column("object", String(1000), nullable=False),
+    Column("workspace_id", ID, nullable=True),
+    Column("remote_addr", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_actor", "actor", "at"),
+    Index("ix_audit_log_workspace", "workspace_id", "at"),
+)

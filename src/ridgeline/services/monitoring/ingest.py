@@ -25,6 +25,7 @@ from ridgeline.monitoring.reference import Reference
 from ridgeline.monitoring.window import WindowProfile
 from ridgeline.services.monitoring.spec import PredictionBatch, check_ids, check_timestamps
 from ridgeline.store.monitoring_events import INPUT, JSON_INPUT
+from ridgeline.store.scope import in_workspace
 
 if TYPE_CHECKING:
     from ridgeline.services.monitoring.service import MonitoringService
@@ -287,9 +288,10 @@ def prediction_log(service: MonitoringService, folder: str) -> dict[str, int]:
     if not files:
         return {}
     done = service.store.monitors.ingested(files)
-    by_model: defaultdict[str, list[Monitor]] = defaultdict(list)
-    for monitor in service.find():
-        by_model[monitor.model_name].append(monitor)
+    # Model names are unique per workspace only: every workspace's monitors of a model see its log.
+    by_model: defaultdict[str, list[tuple[str, Monitor]]] = defaultdict(list)
+    for workspace_id, monitor in service.store.monitors.everywhere():
+        by_model[monitor.model_name].append((workspace_id, monitor))
     counts: defaultdict[str, int] = defaultdict(int)
     for path in files:
         if path in done:
@@ -297,10 +299,11 @@ def prediction_log(service: MonitoringService, folder: str) -> dict[str, int]:
         table = pq.read_table(path)
         records = table.to_pylist()
         for model, group in _by_model(records).items():
-            for monitor in by_model.get(model, []):
+            for workspace_id, monitor in by_model.get(model, []):
                 chosen = [row for row in group if _serves(monitor, row)]
                 if chosen:
-                    predictions(service, monitor, _log_batch(chosen))
+                    with in_workspace(workspace_id):
+                        predictions(service, monitor, _log_batch(chosen))
                     counts[monitor.name] += len(chosen)
         service.store.monitors.mark_ingested(path, table.num_rows)
     return dict(counts)

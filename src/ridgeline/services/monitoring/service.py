@@ -15,6 +15,7 @@ from ridgeline.services.monitoring import ingest, reports
 from ridgeline.services.monitoring.spec import MonitorSpec, PredictionBatch
 from ridgeline.store.metadata import MetadataStore
 from ridgeline.store.monitoring_events import MonitoringEvents
+from ridgeline.store.scope import in_workspace
 
 _TRAINING_CONTEXTS = ("training", "train", "")
 
@@ -212,10 +213,12 @@ class MonitoringService:
         return ingest.prediction_log(self, folder)
 
     def run_pass(self, folder: str) -> dict[str, int]:
-        """One monitoring pass: the prediction log into the monitors, then every monitor's alert rules."""
+        """One monitoring pass over every workspace: the prediction log into the monitors, then every monitor's
+        alert rules."""
         counts = self.ingest_prediction_log(folder)
-        for monitor in self.find():
-            self.evaluate_alerts(monitor.name)
+        for workspace_id, monitor in self.store.monitors.everywhere():
+            with in_workspace(workspace_id):
+                self.evaluate_alerts(monitor.name)
         return counts
 
     def evaluate_alerts(self, name: str) -> list[Alert]:
