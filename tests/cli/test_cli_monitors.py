@@ -42,6 +42,13 @@ def _labels(frame: pd.DataFrame, seed: int) -> np.ndarray[Any, Any]:
     return (frame["tenure"].to_numpy() + noise > 20).astype(int)
 
 
+@pytest.fixture(autouse=True)
+def _loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The webhook receiver listens on loopback, which outbound requests reach only when the allow-list names it
+    (tests/security/test_outbound.py checks the refusal)."""
+    monkeypatch.setenv("RIDGELINE_OUTBOUND_ALLOW", "127.0.0.1")
+
+
 @pytest.fixture
 def churn(home: Path, tmp_path: Path) -> Path:
     """A data folder where "churn" v1 (champion) was trained on churn-train, a dataset logged from a Parquet file."""

@@ -34,6 +34,13 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(app, list(args), env={"COLUMNS": "250"})
 
 
+@pytest.fixture(autouse=True)
+def _loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The MLflow server listens on loopback, which outbound requests reach only when the allow-list names it
+    (tests/security/test_outbound.py checks the refusal)."""
+    monkeypatch.setenv("RIDGELINE_OUTBOUND_ALLOW", "127.0.0.1")
+
+
 @pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
     with running_mlflow_server(tmp_path_factory.mktemp("mlflow-server")) as server:

@@ -7,11 +7,13 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pytest
 
 from ridgeline.monitoring.reference import Reference
 
 HOUR = 3_600_000
 T0 = 1_790_000_000_000 - 1_790_000_000_000 % HOUR
+METADATA = "http://169.254.169.254/latest/meta-data/"  # the cloud's credentials: never an alert channel
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:
@@ -38,7 +40,9 @@ def _monitor(client: httpx.Client, **extra: Any) -> dict[str, Any]:
     return created
 
 
-def test_a_monitor_over_rest(client: httpx.Client) -> None:
+def test_a_monitor_over_rest(client: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The webhook is on loopback, which outbound requests reach only when the allow-list names it.
+    monkeypatch.setenv("RIDGELINE_OUTBOUND_ALLOW", "127.0.0.1")
     _registered(client)
     created = _monitor(
         client,
@@ -108,6 +112,14 @@ def test_bad_requests_name_the_field_and_change_nothing(client: httpx.Client) ->
         ),
         ("POST", "/monitors", {"model": "churn/1", "name": "y", "rules": ["psi >"]}, 400, "INVALID_ARGUMENT", "rules"),
         ("POST", "/monitors", {"model": "churn/1", "name": "z", "surprise": 1}, 400, "INVALID_ARGUMENT", None),
+        (
+            "POST",
+            "/monitors",
+            {"model": "churn/1", "name": "m", "channels": [{"type": "webhook", "url": METADATA, "secret": "k"}]},
+            400,
+            "INVALID_ARGUMENT",
+            "url",
+        ),
         ("POST", "/monitors/churn-champion/predictions", {**good, "predictions": [1]}, 400, "INVALID_ARGUMENT", "age"),
         ("POST", "/monitors/churn-champion/predictions", {**good, "ids": ["a"]}, 400, "INVALID_ARGUMENT", "ids"),
         (

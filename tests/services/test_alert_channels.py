@@ -173,6 +173,13 @@ def serving(server: socketserver.BaseServer) -> Iterator[Any]:
         thread.join()
 
 
+@pytest.fixture(autouse=True)
+def _loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receivers here listen on loopback, which outbound requests reach only when the allow-list names it
+    (tests/security/test_outbound.py checks the refusal)."""
+    monkeypatch.setenv("RIDGELINE_OUTBOUND_ALLOW", "127.0.0.1")
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with serving(Receiver()) as server:

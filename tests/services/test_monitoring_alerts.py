@@ -30,6 +30,13 @@ T0 = 1_790_000_000_000 - 1_790_000_000_000 % HOUR
 SECRET = "s3cret"
 
 
+@pytest.fixture(autouse=True)
+def _loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receivers here listen on loopback, which outbound requests reach only when the allow-list names it
+    (tests/security/test_outbound.py checks the refusal)."""
+    monkeypatch.setenv("RIDGELINE_OUTBOUND_ALLOW", "127.0.0.1")
+
+
 @pytest.fixture
 def receiver() -> Iterator[list[dict[str, Any]]]:
     """A webhook endpoint on loopback that keeps every body whose signature checks out."""

@@ -18,6 +18,11 @@ that calls it. A connection that cannot be opened (refused, unreachable, name no
 after half a second; nothing else is retried, since a receiver that timed out or answered an error may have acted
 on the alert already. Details name the host, never the URL: a Slack webhook URL is itself a secret.
 
+Destinations. Channels connect through services/outbound.py: a loopback, private, link-local or cloud-metadata
+destination is refused unless ``RIDGELINE_OUTBOUND_ALLOW`` names it (a failed :class:`Delivery` that says so), and
+the connection goes to the address that was checked. :func:`check_destination` refuses, without DNS, what is
+known to be forbidden before resolving (an address, ``localhost``) when a monitor is created.
+
 Webhook signature. Each request carries ``X-Ridgeline-Timestamp`` (Unix seconds) and ``X-Ridgeline-Signature:
 sha256=<hex>``, the HMAC-SHA256 under the configured secret of the timestamp, a dot and the exact body bytes. The
 timestamp is signed so a captured request cannot be replayed later. To verify, in the receiver::
@@ -52,7 +57,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from ridgeline.domain.errors import InvalidArgument
+from ridgeline.domain.outbound import OutboundPolicy, OutboundRefused, check_host, parse_host, parse_url
 from ridgeline.monitoring.rule_eval import Firing
+from ridgeline.services.outbound import PinnedSMTP, check_smtp_host, default_policy, safe_client
 
 STATUSES = ("raised", "resolved")
 CHANNEL_TYPES = ("webhook", "slack", "email")
@@ -152,13 +159,15 @@ class WebhookChannel:
     url: str = field(repr=False)
     secret: str = field(repr=False)
     timeout: float = DEFAULT_TIMEOUT_S
+    # Read when the channel is built, so a changed environment applies to the next monitor run.
+    outbound: OutboundPolicy = field(default_factory=default_policy, repr=False, compare=False)
 
     def send(self, message: AlertMessage) -> Delivery:
         body = json.dumps(message.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
         timestamp = str(int(time.time()))
         digest = hmac.new(self.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
         headers = {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: f"sha256={digest}"}
-        return _post(self.name, self.url, body, headers, self.timeout)
+        return _post(self.name, self.url, body, headers, self.timeout, self.outbound)
 
 
 @dataclass(frozen=True)
@@ -166,9 +175,11 @@ class SlackChannel:
     name: str
     url: str = field(repr=False)
     timeout: float = DEFAULT_TIMEOUT_S
+    outbound: OutboundPolicy = field(default_factory=default_policy, repr=False, compare=False)
 
     def send(self, message: AlertMessage) -> Delivery:
-        return _post(self.name, self.url, json.dumps({"text": slack_text(message)}).encode(), {}, self.timeout)
+        body = json.dumps({"text": slack_text(message)}).encode()
+        return _post(self.name, self.url, body, {}, self.timeout, self.outbound)
 
 
 def slack_text(message: AlertMessage) -> str:
@@ -191,11 +202,14 @@ class EmailChannel:
     password: str | None = field(default=None, repr=False)
     ca_file: str | None = None
     timeout: float = DEFAULT_TIMEOUT_S
+    outbound: OutboundPolicy = field(default_factory=default_policy, repr=False, compare=False)
 
     def send(self, message: AlertMessage) -> Delivery:
         try:
             email = self.email(message)
             smtp = self._connect()
+        except OutboundRefused as error:
+            return Delivery(self.name, False, error.message)
         except OSError as error:
             return Delivery(self.name, False, f"cannot connect to SMTP {self.host}:{self.port}: {_describe(error)}")
         except Exception as error:  # a send never raises (module documentation)
@@ -235,12 +249,17 @@ class EmailChannel:
 
     def _connect(self) -> smtplib.SMTP:
         try:
-            return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            return self._open()
         except TimeoutError:
             raise
         except OSError:
             time.sleep(RETRY_DELAY_S)
-            return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            return self._open()
+
+    def _open(self) -> smtplib.SMTP:
+        # Resolved and checked on each try: the retry must not skip the check.
+        address = check_smtp_host(self.outbound, self.host, self.port)
+        return PinnedSMTP(address, self.host, self.port, timeout=self.timeout)
 
 
 def email_body(message: AlertMessage) -> str:
@@ -263,8 +282,11 @@ def email_body(message: AlertMessage) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_channel(config: Mapping[str, Any]) -> Channel:
-    """A channel from its config (see the module documentation); a bad config raises ``InvalidArgument``."""
+def build_channel(config: Mapping[str, Any], outbound: OutboundPolicy | None = None) -> Channel:
+    """A channel from its config (see the module documentation); a bad config raises ``InvalidArgument``.
+    ``outbound``: the policy its sends follow (None: ``RIDGELINE_OUTBOUND_ALLOW`` now). The policy is not applied
+    here: a stored channel must still build after the allow-list shrank, and its sends fail saying why."""
+    policy = default_policy() if outbound is None else outbound
     if not isinstance(config, Mapping):
         raise InvalidArgument("a channel config must be a mapping", field="channel")
     kind = config.get("type")
@@ -281,9 +303,9 @@ def build_channel(config: Mapping[str, Any]) -> Channel:
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 300:
         raise InvalidArgument(f"timeout must be seconds above 0 and at most 300, got {timeout!r}", field="timeout")
     if kind == "webhook":
-        return WebhookChannel(name, _url(config), _required(config, "secret"), float(timeout))
+        return WebhookChannel(name, _url(config), _required(config, "secret"), float(timeout), policy)
     if kind == "slack":
-        return SlackChannel(name, _url(config), float(timeout))
+        return SlackChannel(name, _url(config), float(timeout), policy)
     starttls = config.get("starttls", False)
     if not isinstance(starttls, bool):
         raise InvalidArgument(f"starttls must be true or false, got {starttls!r}", field="starttls")
@@ -298,9 +320,11 @@ def build_channel(config: Mapping[str, Any]) -> Channel:
         raise InvalidArgument("username and password go together", field="username")
     if username is not None and not starttls:
         raise InvalidArgument("login needs starttls: the password would cross the network in clear", field="starttls")
+    host = _required(config, "host")
+    parse_host(host, field="host")
     return EmailChannel(
         name=name,
-        host=_required(config, "host"),
+        host=host,
         port=port,
         sender=_address(config.get("from"), "from"),
         recipients=tuple(_address(address, "to") for address in recipients),
@@ -309,19 +333,39 @@ def build_channel(config: Mapping[str, Any]) -> Channel:
         password=password,
         ca_file=_optional(config, "ca_file"),
         timeout=float(timeout),
+        outbound=policy,
     )
 
 
-def _post(name: str, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> Delivery:
-    host = urlsplit(url).netloc.rpartition("@")[2]
+def check_destination(config: Mapping[str, Any], outbound: OutboundPolicy | None = None) -> None:
+    """Refuse, without DNS, a new channel whose URL or SMTP host is already known to be forbidden (an address,
+    ``localhost``, a metadata name). Names are resolved, and judged, at each send."""
+    if not isinstance(config, Mapping):
+        return
+    policy = default_policy() if outbound is None else outbound
+    if config.get("type") in ("webhook", "slack") and isinstance(config.get("url"), str):
+        destination = parse_url(config["url"])
+        check_host(destination.host, destination.address, policy, field="url")
+    elif config.get("type") == "email" and isinstance(config.get("host"), str) and config["host"].strip():
+        host, address = parse_host(config["host"], field="host")
+        check_host(host, address, policy, field="host")
+
+
+def _post(
+    name: str, url: str, body: bytes, headers: Mapping[str, str], timeout: float, outbound: OutboundPolicy
+) -> Delivery:
+    host = urlsplit(url).netloc
     all_headers = {"Content-Type": "application/json", "User-Agent": "ridgeline-alerts", **headers}
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        # Redirects are not followed: a receiver that answers 3xx did not take the alert.
+        with safe_client(outbound, timeout=timeout) as client:
             try:
                 response = client.post(url, content=body, headers=all_headers)
             except httpx.ConnectError:
                 time.sleep(RETRY_DELAY_S)
                 response = client.post(url, content=body, headers=all_headers)
+    except OutboundRefused as error:
+        return Delivery(name, False, error.message)
     except httpx.ConnectError as error:
         return Delivery(name, False, f"cannot connect to {host} (tried twice): {_describe(error)}")
     except httpx.TimeoutException as error:
@@ -352,9 +396,7 @@ def _optional(config: Mapping[str, Any], key: str) -> str | None:
 
 def _url(config: Mapping[str, Any]) -> str:
     url = _required(config, "url")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidArgument("url must be an http:// or https:// URL with a host", field="url")
+    parse_url(url)
     return url
 
 

@@ -15,10 +15,12 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 from ridgeline.domain.errors import NotFound
+from ridgeline.domain.outbound import OutboundPolicy, OutboundRefused, check_url
 from ridgeline.services.exchange.format import chunks
 from ridgeline.services.exchange.records import ArtifactData
 from ridgeline.services.mlflow_import.http import MlflowHttp
 from ridgeline.services.mlflow_import.model import Artifacts
+from ridgeline.services.outbound import default_policy, resolve
 
 PROXY_SCHEME = "mlflow-artifacts:"
 _PROXY_API = "/api/2.0/mlflow-artifacts/artifacts"
@@ -34,31 +36,48 @@ def is_http(uri: str) -> bool:
 class ArtifactAccess:
     """Reads artifact locations (URIs): ``mlflow-artifacts:`` ones through ``server`` or under ``root``."""
 
-    def __init__(self, server: MlflowHttp | None = None, root: str | None = None) -> None:
+    def __init__(
+        self, server: MlflowHttp | None = None, root: str | None = None, outbound: OutboundPolicy | None = None
+    ) -> None:
         self.server = server
         self.root = root
+        self.outbound = default_policy() if outbound is None else outbound
 
     @classmethod
-    def given(cls, artifacts_from: str | None) -> ArtifactAccess:
+    def given(cls, artifacts_from: str | None, outbound: OutboundPolicy | None = None) -> ArtifactAccess:
         """As ``--artifacts-from`` says: a server URL, or the folder or bucket the server stores into."""
+        policy = default_policy() if outbound is None else outbound
         if artifacts_from and is_http(artifacts_from):
-            return cls(server=MlflowHttp(artifacts_from))
-        return cls(root=artifacts_from.rstrip("/") if artifacts_from else None)
+            return cls(server=MlflowHttp(artifacts_from, policy, field="artifacts-from"), outbound=policy)
+        return cls(root=artifacts_from.rstrip("/") if artifacts_from else None, outbound=policy)
 
     def files(self, uri: str) -> Artifacts:
         if not uri.startswith(PROXY_SCHEME):
-            return fsspec_files(uri)
+            return self._fsspec_files(uri)
         path = urlparse(uri).path.strip("/")
         if self.server is not None:
             return proxy_files(self.server, path)
         if self.root is not None:
-            return fsspec_files(f"{self.root}/{path}")
+            return self._fsspec_files(f"{self.root}/{path}")
         return Artifacts(
             problems=[
                 f"{uri} is kept by an MLflow server: give --artifacts-from with the server's URL or its "
                 "artifacts destination"
             ]
         )
+
+    def _fsspec_files(self, uri: str) -> Artifacts:
+        if is_http(uri):
+            # A run's artifact location is data from the source: an http(s) one is judged like any outbound URL.
+            # fsspec resolves the name again itself, so this check is not pinned the way MlflowHttp's are.
+            try:
+                destination = check_url(uri, self.outbound, field="artifact_uri")
+                resolve(self.outbound, destination.host, destination.port, field="artifact_uri")
+            except OutboundRefused as exc:
+                return Artifacts(problems=[f"artifacts not read: {exc.message}"])
+            except OSError as exc:
+                return Artifacts(problems=[f"cannot read artifacts at {uri}: {exc}"])
+        return fsspec_files(uri)
 
     def close(self) -> None:
         if self.server is not None:

@@ -1,5 +1,8 @@
 """A small client of an MLflow tracking server's REST API: JSON calls and streamed downloads, with MLflow's errors
-and transport failures turned into Ridgeline's (an unreachable server is one clear line, not a traceback)."""
+and transport failures turned into Ridgeline's (an unreachable server is one clear line, not a traceback).
+
+Requests go through services/outbound.py: a server on a loopback, private, link-local or cloud-metadata address,
+or a redirect into one, is refused unless ``RIDGELINE_OUTBOUND_ALLOW`` names it."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from typing import Any
 import httpx
 
 from ridgeline.domain.errors import InvalidArgument, NotFound, RidgelineError, Unavailable
+from ridgeline.domain.outbound import OutboundPolicy, OutboundRefused, check_url
+from ridgeline.services.outbound import default_policy, safe_client
 
 _CHUNK = 1 << 20
 _TIMEOUT_S = 60.0
@@ -27,22 +32,31 @@ def _basic_auth() -> tuple[str, str] | None:
 
 
 class MlflowHttp:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, outbound: OutboundPolicy | None = None, *, field: str = "from") -> None:
+        """``outbound``: the policy requests follow; None, the one ``RIDGELINE_OUTBOUND_ALLOW`` sets now."""
+        policy = default_policy() if outbound is None else outbound
+        # Refused before any connection when the URL alone says where it goes (an address, localhost).
+        check_url(url, policy, field=field)
         self.url = url.rstrip("/")
-        self._client = httpx.Client(
+        self.field = field
+        # Redirects are followed: each hop is checked by the client's transport like the first request.
+        self._client = safe_client(
+            policy,
+            timeout=_TIMEOUT_S,
+            follow_redirects=True,
             base_url=self.url,
             headers=_auth_headers(),
             auth=_basic_auth(),
-            timeout=_TIMEOUT_S,
-            follow_redirects=True,
         )
 
     def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
         """The JSON answer of one API call."""
         try:
             response = self._client.request(method, path, params=params, json=body)
+        except OutboundRefused as exc:
+            raise OutboundRefused(exc.message, field=self.field) from None
         except httpx.TransportError as exc:
-            raise Unavailable(f"cannot reach the MLflow server at {self.url}: {exc}", field="from") from None
+            raise Unavailable(f"cannot reach the MLflow server at {self.url}: {exc}", field=self.field) from None
         if response.status_code != 200:
             raise self._error(path, response)
         try:
@@ -50,7 +64,7 @@ class MlflowHttp:
         except ValueError:
             raise InvalidArgument(
                 f"{self.url} answered {path} with something that is not JSON: is it an MLflow tracking server?",
-                field="from",
+                field=self.field,
             ) from None
 
     def stream(self, path: str, params: dict[str, str] | None = None) -> Iterator[bytes]:
@@ -61,8 +75,10 @@ class MlflowHttp:
                     response.read()
                     raise self._error(path, response)
                 yield from response.iter_bytes(_CHUNK)
+        except OutboundRefused as exc:
+            raise OutboundRefused(exc.message, field=self.field) from None
         except httpx.TransportError as exc:
-            raise Unavailable(f"the MLflow server at {self.url} stopped answering: {exc}", field="from") from None
+            raise Unavailable(f"the MLflow server at {self.url} stopped answering: {exc}", field=self.field) from None
 
     def _error(self, path: str, response: httpx.Response) -> RidgelineError:
         try:
@@ -76,15 +92,15 @@ class MlflowHttp:
             return NotFound(f"{path}: {detail}")
         if code == "ENDPOINT_NOT_FOUND" or (response.status_code == 404 and not code):
             return InvalidArgument(
-                f"{self.url} has no {path}: is it an MLflow tracking server (3.x)? ({detail})", field="from"
+                f"{self.url} has no {path}: is it an MLflow tracking server (3.x)? ({detail})", field=self.field
             )
         if response.status_code in (401, 403):
             return InvalidArgument(
                 f"the MLflow server at {self.url} refused the credentials ({detail}); set MLFLOW_TRACKING_TOKEN or "
                 "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD",
-                field="from",
+                field=self.field,
             )
-        return Unavailable(f"the MLflow server at {self.url} failed on {path}: {detail}", field="from")
+        return Unavailable(f"the MLflow server at {self.url} failed on {path}: {detail}", field=self.field)
 
     def close(self) -> None:
         self._client.close()

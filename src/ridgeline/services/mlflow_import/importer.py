@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ridgeline.domain import validation as v
 from ridgeline.domain.errors import InvalidArgument
+from ridgeline.domain.outbound import OutboundPolicy
 from ridgeline.services.exchange.format import Progress, quiet
 from ridgeline.services.exchange.records import StoredRun
 from ridgeline.services.exchange.sink import Sink
@@ -35,14 +36,15 @@ from ridgeline.store.metadata import MetadataStore
 _DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle")
 
 
-def open_source(uri: str, artifacts_from: str | None = None) -> MlflowSource:
-    """The source ``uri`` names: a tracking server URL, a database URI or an mlruns folder."""
+def open_source(uri: str, artifacts_from: str | None = None, outbound: OutboundPolicy | None = None) -> MlflowSource:
+    """The source ``uri`` names: a tracking server URL, a database URI or an mlruns folder. ``outbound``: the policy
+    HTTP requests follow (services/outbound.py); None, the one ``RIDGELINE_OUTBOUND_ALLOW`` sets now."""
     if is_http(uri):
         if artifacts_from is not None:
             raise InvalidArgument(
                 "--artifacts-from is for a database or folder source; a server serves its own", field="artifacts-from"
             )
-        return ServerSource(uri)
+        return ServerSource(uri, outbound)
     scheme = uri.partition("://")[0].partition("+")[0].lower() if "://" in uri else ""
     if scheme and scheme != "file":
         if scheme not in _DATABASE_SCHEMES:
@@ -51,9 +53,9 @@ def open_source(uri: str, artifacts_from: str | None = None) -> MlflowSource:
                 "URI (sqlite:///…, postgresql://…, mysql://…) or an mlruns folder",
                 field="from",
             )
-        return DatabaseSource(uri, ArtifactAccess.given(artifacts_from))
+        return DatabaseSource(uri, ArtifactAccess.given(artifacts_from, outbound))
     folder = Path(uri.removeprefix("file://") if scheme else uri.removeprefix("file:")).expanduser()
-    return FolderSource(folder, ArtifactAccess.given(artifacts_from))
+    return FolderSource(folder, ArtifactAccess.given(artifacts_from, outbound))
 
 
 def import_mlflow(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ridgeline.domain.outbound import OutboundPolicy
 from ridgeline.services.mlflow_import.artifacts import ArtifactAccess, run_files
 from ridgeline.services.mlflow_import.http import MlflowHttp
 from ridgeline.services.mlflow_import.model import (
@@ -21,6 +22,7 @@ from ridgeline.services.mlflow_import.model import (
     VersionInfo,
     history,
 )
+from ridgeline.services.outbound import default_policy
 from ridgeline.store.metrics import SeriesArrays
 
 API = "/api/2.0/mlflow"
@@ -45,10 +47,12 @@ def _step_and_time(metric: dict[str, Any]) -> tuple[int, int]:
 
 
 class ServerSource:
-    def __init__(self, url: str) -> None:
-        self.http = MlflowHttp(url)
+    def __init__(self, url: str, outbound: OutboundPolicy | None = None) -> None:
+        """``outbound``: the policy its requests follow; None, the one ``RIDGELINE_OUTBOUND_ALLOW`` sets now."""
+        policy = default_policy() if outbound is None else outbound
+        self.http = MlflowHttp(url, policy)
         self.label = self.http.url
-        self.access = ArtifactAccess(server=self.http)
+        self.access = ArtifactAccess(server=self.http, outbound=policy)
         # Fails early, with one clear line, when nothing or something else answers there.
         self.http.call("POST", f"{API}/experiments/search", body={"max_results": 1})
 

@@ -16,6 +16,7 @@ from ridgeline.domain.validation import check_name, check_text
 from ridgeline.monitoring.drift import DriftPolicy
 from ridgeline.monitoring.quality import QualityThresholds
 from ridgeline.monitoring.reference import Reference
+from ridgeline.services.alert_channels import check_destination
 
 MAX_BATCH_ROWS = 1_000_000
 MAX_ID_LENGTH = 200
@@ -51,6 +52,8 @@ class MonitorSpec:
         reference = None if self.reference is None else Reference.from_json(self.reference)
         if not isinstance(self.rules, list) or not isinstance(self.channels, list):
             raise InvalidArgument("rules and channels are lists", field="rules")
+        for channel in self.channels:
+            check_destination(channel)
         return CheckedSpec(
             target=target,
             name=name,
