@@ -39,7 +39,7 @@ SECURITY_HEADERS: Final = {
 
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The streamed artifact uploads (the routes BodyLimit exempts too): the body is the file, of any type.
-_STREAMED_UPLOAD = re.compile(r"/api/v1/runs/[^/]+/artifacts/.+|/api/2\.0/mlflow-artifacts/artifacts/.+")
+_STREAMED_UPLOAD = re.compile(r"/api/v1/runs/[^/]+/artifacts/.+|/api/2\.0/mlflow-artifacts/artifacts/.+", re.DOTALL)
 # MLflow's client reads errors as {"error_code", "message"}; these prefixes are the MLflow-compatible API.
 _MLFLOW_PREFIXES = ("/api/2.0/", "/api/3.0/")
 # Bodies past this size are checked in a worker thread, so a large batch does not stall the event loop.
