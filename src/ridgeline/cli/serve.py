@@ -41,6 +41,12 @@ def serve(
         2.0, "--poll-interval", min=0.1, help="Seconds between checks of where the aliases point."
     ),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help="Allow loading pickle-based model packages."),
+    auth: bool = typer.Option(
+        False,
+        "--auth",
+        help="Callers (all but /ping and /health) need an API token that the tracking server accepts for reading "
+        "the model; allows listening beyond loopback.",
+    ),
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level: debug, info, warning, error."),
 ) -> None:
     """Serve a model over HTTP with MLflow's scoring protocol (POST /invocations), following its alias."""
@@ -49,7 +55,8 @@ def serve(
     from ridgeline.serving.runner import serve as run
 
     with user_errors():
-        check_bind_address(host)
+        if not auth:
+            check_bind_address(host)
         options = ServeOptions(
             uri=model_uri,
             host=host,
@@ -65,7 +72,13 @@ def serve(
             max_body_bytes=max_body,
             poll_interval=poll_interval,
             allow_pickle=allow_pickle,
+            auth=auth,
         )
         options.check()
+        if auth:
+            from ridgeline.config import Settings
+            from ridgeline.serving.runner import access_guard
+
+            access_guard(options, Settings.load(tracking_uri=tracking_uri))
     err_console.print(f"Ridgeline serving {model_uri} on {options.url} (POST /invocations)", highlight=False)
     run(options, log_level=log_level)

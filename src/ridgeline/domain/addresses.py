@@ -19,11 +19,11 @@ def is_loopback(host: str) -> bool:
 
 
 def check_bind_address(host: str) -> None:
-    """Refuse to serve without authentication anywhere but loopback (the model server, which has no accounts)."""
+    """Refuse to serve the model server without authentication anywhere but loopback."""
     if not is_loopback(host):
         raise InvalidArgument(
-            f"refusing to listen on {host}: without authentication Ridgeline only serves loopback "
-            "(127.0.0.1, ::1, localhost). Put the model server behind an authenticating proxy on the same host.",
+            f"refusing to listen on {host} without authentication: add --auth (callers then need an API token "
+            "the tracking server accepts), or put the model server behind an authenticating proxy on loopback.",
             field="host",
         )
 

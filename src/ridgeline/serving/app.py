@@ -1,7 +1,8 @@
 """The model server's ASGI app: a plain callable, no framework, since every microsecond per request counts.
 
 Routes: ``POST /invocations`` (MLflow's scoring protocol, protocol.py), ``GET /ping``, ``GET /health``,
-``GET /version`` and ``GET /metrics``. Errors answer ``{"error": {"code", "message", "field", "details"}}``.
+``GET /version`` and ``GET /metrics``; with ``--auth`` each passes the access guard first (access.py).
+Errors answer ``{"error": {"code", "message", "field", "details"}}``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import orjson
 from ridgeline import __version__
 from ridgeline.domain.errors import NotFound, PayloadTooLarge, RidgelineError
 from ridgeline.serving import protocol
+from ridgeline.serving.access import AccessGuard
 from ridgeline.serving.metrics import MEDIA_TYPE as METRICS_TYPE
 from ridgeline.serving.predlog import Scored
 from ridgeline.serving.runtime import Runtime
@@ -49,8 +51,9 @@ def _error_body(error: RidgelineError) -> bytes:
 
 
 class ScoringApp:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, guard: AccessGuard | None = None) -> None:
         self.runtime = runtime
+        self.guard = guard
         self._routes: dict[str, tuple[bytes, Callable[[], tuple[bytes, bytes]]]] = {
             "/ping": (b"GET", lambda: (b"\n", b"text/plain")),
             "/health": (b"GET", lambda: (orjson.dumps({"status": "ok", **runtime.describe()}), _JSON)),
@@ -82,6 +85,12 @@ class ScoringApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path, method = scope["path"], scope["method"].encode()
+        if self.guard is not None:
+            try:
+                await self.guard.check(scope["method"], path, dict(scope["headers"]).get(b"authorization"))
+            except RidgelineError as error:
+                await _send(send, error.http_status, _error_body(error), _JSON)
+                return
         if path == "/invocations":
             await self._invocations(scope, receive, send)
             return

@@ -29,6 +29,7 @@ class ServeOptions:
     poll_interval: float = 2.0
     report_interval: float = 10.0
     allow_pickle: bool = False
+    auth: bool = False  # callers need a token the tracking server accepts for the model (serving/access.py)
     server_id: str = field(default_factory=new_id)
     started_at: int = field(default_factory=now_ms)
 

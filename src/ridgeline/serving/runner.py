@@ -10,7 +10,10 @@ import functools
 from typing import Any
 
 from ridgeline.config import Settings
+from ridgeline.domain.errors import InvalidArgument
+from ridgeline.serving.access import AccessGuard, probe_path
 from ridgeline.serving.app import ScoringApp
+from ridgeline.serving.models import registry_uri
 from ridgeline.serving.options import ServeOptions
 from ridgeline.serving.runtime import Runtime
 
@@ -29,7 +32,22 @@ def production_app(options: ServeOptions) -> ScoringApp:
     def resolve(uri: str) -> int:
         return client.resolve_model(uri).version
 
-    return ScoringApp(Runtime(options, load, resolve, settings))
+    return ScoringApp(Runtime(options, load, resolve, settings), access_guard(options, settings))
+
+
+def access_guard(options: ServeOptions, settings: Settings) -> AccessGuard | None:
+    """With ``--auth``, the guard that asks the tracking server whether a caller may read the served model."""
+    if not options.auth:
+        return None
+    tracking = options.tracking_uri or settings.tracking_uri or ""
+    if not tracking.startswith(("http://", "https://")):
+        raise InvalidArgument(
+            "--auth checks callers' tokens with the tracking server: give --tracking-uri http(s)://HOST:PORT "
+            "(or RIDGELINE_TRACKING_URI)",
+            field="auth",
+        )
+    registry = registry_uri(options.uri)
+    return AccessGuard(tracking, probe_path(options.uri, registry.name if registry else None), settings.http_timeout)
 
 
 def serve(options: ServeOptions, log_level: str = "warning") -> None:
