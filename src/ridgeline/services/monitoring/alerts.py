@@ -19,7 +19,7 @@ from ridgeline.domain.monitors import Alert, Monitor
 from ridgeline.monitoring.rule_eval import Action, AlertState, AlertStatus, Firing, decide
 from ridgeline.monitoring.rule_eval import evaluate as fired
 from ridgeline.monitoring.rules import Rule, parse_rule
-from ridgeline.services.alert_channels import AlertMessage, build_channel, iso_time
+from ridgeline.services.alert_channels import AlertMessage, build_channel, check_destination, iso_time
 
 if TYPE_CHECKING:
     from ridgeline.services.monitoring.service import MonitoringService
@@ -43,9 +43,12 @@ def check_rules(rules: list[Any]) -> list[dict[str, Any]]:
 
 
 def check_channels(channels: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each channel's configuration, refused with the reason when ``build_channel`` cannot build it."""
+    """Each channel's configuration, refused with the reason when ``build_channel`` cannot build it or its
+    destination is known to be forbidden (checked here, where channels are set, not when stored ones are rebuilt:
+    a later, narrower allow-list must not break the monitoring pass)."""
     for channel in channels:
         build_channel(channel)
+        check_destination(channel)
     return [dict(channel) for channel in channels]
 
 
