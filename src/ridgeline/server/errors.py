@@ -53,10 +53,20 @@ _HTTP_CODES = {
 }
 
 
+# Messages often quote what the client sent ("got 'xxx…'"): an answer must not grow with the request.
+MAX_MESSAGE_CHARS = 2000
+# A body with a thousand wrong items fails validation a thousand times; the first ones say enough.
+MAX_PROBLEMS = 20
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "…"
+
+
 def error_response(status: int, code: str, message: str, field: str | None = None, details: object = None) -> JSON:
-    body: dict[str, object] = {"code": code, "message": message}
+    body: dict[str, object] = {"code": code, "message": _bounded(message)}
     if field is not None:
-        body["field"] = field
+        body["field"] = _bounded(field)
     if details is not None:
         body["details"] = details
     # The headers are set here as well as by the Hardening middleware: some errors are answered outside it (the
@@ -79,11 +89,12 @@ async def _ridgeline_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = [{"field": _field_of(err), "message": str(err.get("msg", "invalid"))} for err in exc.errors()]
+    errors = exc.errors()
+    problems = [{"field": _field_of(err), "message": str(err.get("msg", "invalid"))} for err in errors[:MAX_PROBLEMS]]
     first = problems[0] if problems else {"field": "body", "message": "invalid request"}
     message = f"{first['field']}: {first['message']}"
-    if len(problems) > 1:
-        message += f" (and {len(problems) - 1} more)"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more)"
     return _respond(request, 400, "INVALID_ARGUMENT", message, first["field"], problems)
 
 
