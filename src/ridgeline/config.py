@@ -166,6 +166,13 @@ SETTINGS: tuple[Setting, ...] = (
         "tokens create`).",
     ),
     Setting(
+        "workspace",
+        "RIDGELINE_WORKSPACE",
+        None,
+        "Workspace the SDK and CLI work in on a tracking server with accounts (sent as X-Ridgeline-Workspace). "
+        "Unset: the account's default workspace.",
+    ),
+    Setting(
         "outbound_allow",
         "RIDGELINE_OUTBOUND_ALLOW",
         None,
@@ -203,6 +210,7 @@ class Settings:
     signup: bool
     session_hours: float
     tracking_token: str | None
+    workspace: str | None
     outbound_allow: str | None
 
     @classmethod

@@ -83,11 +83,15 @@ def _model(name: str, *rest: str | int) -> str:
 
 
 class HttpBackend:
-    def __init__(self, base_url: str, timeout: float = 30.0, token: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = 30.0, token: str | None = None, workspace: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         headers = {"User-Agent": "ridgeline-sdk", "Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if workspace:
+            headers["X-Ridgeline-Workspace"] = workspace
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
 
     def _call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:

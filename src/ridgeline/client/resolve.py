@@ -18,7 +18,9 @@ def backend_for(tracking_uri: str | None, settings: Settings) -> TrackingBackend
     if uri and uri.startswith(("http://", "https://")):
         from ridgeline.client.http import HttpBackend
 
-        return HttpBackend(uri, timeout=settings.http_timeout, token=settings.tracking_token)
+        return HttpBackend(
+            uri, timeout=settings.http_timeout, token=settings.tracking_token, workspace=settings.workspace
+        )
     from ridgeline.client.local import LocalBackend
 
     if uri is None:

@@ -21,10 +21,12 @@ _ROWS_PER_POST = 5_000
 
 
 class HttpTarget:
-    def __init__(self, base_url: str, timeout: float, token: str | None = None) -> None:
+    def __init__(self, base_url: str, timeout: float, token: str | None = None, workspace: str | None = None) -> None:
         import httpx
 
-        headers = {"Authorization": f"Bearer {token}"} if token else None
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if workspace:
+            headers["X-Ridgeline-Workspace"] = workspace
         self._http = httpx.Client(base_url=base_url.rstrip("/") + "/api/v1", timeout=timeout, headers=headers)
 
     def put(self, server_id: str, report: ServerReport) -> None:
@@ -70,7 +72,7 @@ def target_for(tracking_uri: str | None, settings: Settings) -> HttpTarget | Loc
 
     uri = target_uri(tracking_uri, settings)
     if uri.startswith(("http://", "https://")):
-        return HttpTarget(uri, settings.http_timeout, settings.tracking_token)
+        return HttpTarget(uri, settings.http_timeout, settings.tracking_token, settings.workspace)
     return LocalTarget(uri)
 
 
