@@ -19,6 +19,9 @@ from ridgeline.cli import (
     server,
     storage,
     sync,
+    tokens,
+    users,
+    workspaces,
 )
 
 app = typer.Typer(
@@ -40,6 +43,11 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(models.app, name="models")
 app.add_typer(monitors.app, name="monitors")
 app.add_typer(retention.app, name="retention")
+app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
+app.add_typer(workspaces.app, name="workspaces")
+app.command("invite")(users.invite)
+app.command("audit")(workspaces.audit)
 app.command("export")(exchange.export)
 app.add_typer(exchange.import_app, name="import")
 
