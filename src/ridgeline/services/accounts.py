@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ridgeline.domain.accounts import (
+    ROLES,
     SYSTEM_ROLES,
     TOKEN_SCOPES,
     USER_KINDS,
@@ -90,6 +91,8 @@ class AccountService:
         check_user_name(name)
         check_choice(kind, USER_KINDS, "kind")
         check_choice(system_role, SYSTEM_ROLES, "system_role")
+        if role is not None:
+            check_choice(role, ROLES, "role")
         if kind == "user":
             check_password(password or "", name)
         elif password:
@@ -124,6 +127,8 @@ class AccountService:
     def set_disabled(self, name: str, disabled: bool) -> User:
         """Disabling also ends the user's web sessions; their tokens stop working while disabled."""
         user = self.get_user(name)
+        if disabled and user.system_role == "admin" and not user.disabled and self._active_admins() <= 1:
+            raise InvalidArgument("this is the last active admin: make someone else admin first", field="disabled")
         self.accounts.update_user(user.id, disabled_at=now_ms() if disabled else None)
         if disabled:
             self.accounts.delete_sessions(user_id=user.id)
