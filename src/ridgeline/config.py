@@ -127,8 +127,8 @@ SETTINGS: tuple[Setting, ...] = (
         "auth",
         "RIDGELINE_AUTH",
         False,
-        "`true`: `ridgeline server` requires accounts (a login or an API token) even on loopback. Always on when "
-        "the server binds another address, unless `insecure_no_auth` is set.",
+        "`true`: `ridgeline server` requires accounts (a login or an API token), on loopback too. Beyond loopback "
+        "the server refuses to start without it, unless `insecure_no_auth` is set.",
     ),
     Setting(
         "insecure_no_auth",

@@ -36,8 +36,13 @@ def monitor_to_json(monitor: Monitor, periods: list[Period] | None = None) -> di
 
 
 def _redacted(channel: dict[str, Any]) -> dict[str, Any]:
-    """Secrets (webhook signing keys, SMTP passwords) are written, never read back."""
-    return {key: ("***" if key in ("secret", "password") and value else value) for key, value in channel.items()}
+    """Secrets (webhook signing keys, SMTP passwords, and Slack webhook URLs, whose path is the credential) are
+    written, never read back."""
+    shown = {key: ("***" if key in ("secret", "password") and value else value) for key, value in channel.items()}
+    if channel.get("type") == "slack" and isinstance(channel.get("url"), str):
+        scheme, _, rest = channel["url"].partition("://")
+        shown["url"] = f"{scheme}://{rest.split('/', 1)[0]}/***"
+    return shown
 
 
 def monitor_from_json(data: dict[str, Any]) -> Monitor:

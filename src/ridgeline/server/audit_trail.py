@@ -68,7 +68,9 @@ def _entry(scope: Scope, status: int) -> dict[str, Any] | None:
         "method": scope["method"][:8],
         "path": audit["template"][:1000],
         "object": ", ".join(objects)[:1000],
-        "workspace_id": audit.get("workspace_id"),
+        # Only object checks act in a workspace: admin and account actions belong to none, so that a workspace's
+        # maintainers, who read its entries, do not see them.
+        "workspace_id": audit.get("workspace_id") if rule is not None and rule.kind == "checks" else None,
         "remote_addr": (client[0] if client else "unknown")[:64],
         "status": status,
     }

@@ -36,6 +36,7 @@ from ridgeline.store.scope import DEFAULT_WORKSPACE_ID
 TOKEN_PREFIX = "rl_"
 DAY_MS = 86_400_000
 INVITATION_DAYS = 7
+FIRST_ADMIN_INVITER = "ridgeline"
 # last_used_at is written at most this often per token: not a database write on every request.
 _TOKEN_TOUCH_MS = 60_000
 _SESSION_TOUCH_MS = 60_000
@@ -225,6 +226,7 @@ class AccountService:
     def start_session(self, user: User, remote_addr: str) -> tuple[str, str]:
         """A new session for ``user``: (the cookie's secret, the CSRF token its pages send back)."""
         secret, csrf = _new_secret(), secrets.token_urlsafe(32)
+        self.accounts.delete_idle_sessions(now_ms() - self.session_ms)
         self.accounts.create_session(digest(secret), user.id, csrf, remote_addr)
         self.accounts.update_user(user.id, last_login_at=now_ms())
         return secret, csrf
@@ -299,6 +301,9 @@ class AccountService:
 
     def accept(self, secret: str, name: str, password: str, display_name: str = "", email: str | None = None) -> User:
         invitation = self.invitation(secret)
+        if invitation.created_by == FIRST_ADMIN_INVITER and self.count_users() > 0:
+            # A first-admin link printed by an earlier start must not mint admins once accounts exist.
+            raise NotFound("this invitation does not exist, was used or has expired", field="token")
         check_user_name(name)
         check_password(password, name)
         if not self.accounts.use_invitation(invitation.id, name):

@@ -43,9 +43,11 @@ def probe_path(uri: str, model_name: str | None) -> str:
 
 
 class AccessGuard:
-    def __init__(self, tracking_url: str, probe: str, timeout: float = 10.0) -> None:
+    def __init__(self, tracking_url: str, probe: str, timeout: float = 10.0, workspace: str | None = None) -> None:
         self.url = tracking_url.rstrip("/") + probe
         self.timeout = timeout
+        # The model is looked up where the server loads it from, not in each caller's default workspace.
+        self.headers = {"X-Ridgeline-Workspace": workspace} if workspace else {}
         self._cache: dict[bytes, tuple[float, RidgelineError | None]] = {}
 
     async def check(self, method: str, path: str, authorization: bytes | None) -> None:
@@ -70,7 +72,7 @@ class AccessGuard:
 
     def _ask(self, authorization: str) -> RidgelineError | None:
         try:
-            answer = httpx.get(self.url, headers={"Authorization": authorization}, timeout=self.timeout)
+            answer = httpx.get(self.url, headers={**self.headers, "Authorization": authorization}, timeout=self.timeout)
         except httpx.TransportError as exc:
             return Unavailable(f"cannot reach the tracking server to check the token: {exc}")
         if answer.status_code == 200:

@@ -47,7 +47,8 @@ def access_guard(options: ServeOptions, settings: Settings) -> AccessGuard | Non
             field="auth",
         )
     registry = registry_uri(options.uri)
-    return AccessGuard(tracking, probe_path(options.uri, registry.name if registry else None), settings.http_timeout)
+    probe = probe_path(options.uri, registry.name if registry else None)
+    return AccessGuard(tracking, probe, settings.http_timeout, settings.workspace)
 
 
 def serve(options: ServeOptions, log_level: str = "warning") -> None:

@@ -166,6 +166,10 @@ class AccountStore:
         with self.db.write() as conn:
             conn.execute(update(web_sessions).where(web_sessions.c.id_hash == id_hash).values(last_seen_at=at))
 
+    def delete_idle_sessions(self, seen_before: int) -> None:
+        with self.db.write() as conn:
+            conn.execute(web_sessions.delete().where(web_sessions.c.last_seen_at < seen_before))
+
     def delete_sessions(self, *, id_hash: str | None = None, user_id: str | None = None) -> None:
         where = web_sessions.c.id_hash == id_hash if id_hash is not None else web_sessions.c.user_id == user_id
         with self.db.write() as conn:

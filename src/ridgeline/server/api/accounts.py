@@ -4,10 +4,9 @@ tokens)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from ridgeline.domain.accounts import Principal, User
-from ridgeline.domain.errors import PermissionDenied
+from ridgeline.domain.errors import NotFound, PermissionDenied
 from ridgeline.server.api.accounts_wire import (
     AcceptBody,
     AccountUpdate,
@@ -33,10 +32,10 @@ def _signed_in(request: Request, user: User) -> JSON:
     accounts = accounts_of(request)
     secret, csrf = accounts.start_session(user, client_address(request))
     response = JSON({"user": user_json(user), "csrf_token": csrf}, status_code=201)
+    # No max-age: the cookie lasts the browser session, and the server ends a session idle for session_hours.
     response.set_cookie(
         SESSION_COOKIE,
         secret,
-        max_age=int(accounts.session_ms / 1000),
         httponly=True,
         secure=request.url.scheme == "https",
         samesite="lax",
@@ -138,6 +137,9 @@ def update_account(body: AccountUpdate, request: Request) -> JSON:
     if body.email is not None:
         values["email"] = body.email or None
     if body.default_workspace is not None:
+        mine = {m.workspace_name: m.workspace_id for m in accounts.store.members.memberships(user_id=user.id)}
+        if body.default_workspace not in mine and user.system_role != "admin":
+            raise NotFound(f"workspace {body.default_workspace!r} does not exist", field="default_workspace")
         workspace = accounts.store.members.workspace_by_name(body.default_workspace)
         values["default_workspace_id"] = workspace.id
     if values:
@@ -146,11 +148,22 @@ def update_account(body: AccountUpdate, request: Request) -> JSON:
 
 
 @router.post("/account/password", status_code=204)
-async def change_password(body: PasswordChange, request: Request) -> Response:
+def change_password(body: PasswordChange, request: Request) -> Response:
     """Change one's password (the current one is required); every session of the account ends."""
     user = current_user(request)
     accounts = accounts_of(request)
-    await run_in_threadpool(accounts.set_password, user.name, body.new_password, current=body.current_password)
+    # The current password is checked under the failed-attempt limits, as a login would be: a borrowed session
+    # must not become a way to guess it at full speed.
+    try:
+        limited(
+            accounts,
+            client_address(request),
+            user.name,
+            lambda: accounts.principal(accounts.check_password(user.name, body.current_password)),
+        )
+    except Unauthenticated:
+        raise PermissionDenied("the current password is wrong", field="current_password") from None
+    accounts.set_password(user.name, body.new_password)
     return Response(status_code=204)
 
 
