@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from ridgeline.domain.accounts import Principal, User
-from ridgeline.domain.errors import NotFound, PermissionDenied
+from ridgeline.domain.errors import NotFound, PermissionDenied, Unauthenticated
 from ridgeline.server.api.accounts_wire import (
     AcceptBody,
     AccountUpdate,
