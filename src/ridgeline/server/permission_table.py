@@ -10,9 +10,10 @@ A rule is one of:
 - ``;``-separated checks ``TARGET ACTION``, every one of which must pass. ACTION is read, write, delete, manage or
   own (domain/accounts.py says which role allows which). TARGET is ``workspace`` (the request's workspace:
   header ``X-Ridgeline-Workspace``, else the caller's default) or ``KIND:PLACE`` for objects named in the request:
-  KIND is workspace-name, project, run, source (a model source URI naming a run), dataset-version, model-server or logged-model,
-  PLACE is ``path.NAME``, ``query.NAME`` or ``body.NAME`` (a string or a list of them), and ``path.NAME/0`` takes
-  the first segment of a path parameter. A ``?`` after KIND makes the check apply only when the place holds a
+  KIND is workspace-name, project, run, source (a model source URI naming a run or a logged model), dataset-version,
+  model-server or logged-model, PLACE is ``path.NAME``, ``query.NAME`` or ``body.NAME`` (a string or a list of
+  them), ``path.NAME/0`` takes the first segment of a path parameter and ``body.NAME[].FIELD`` the FIELD of every
+  object in the list NAME. A ``?`` after KIND makes the check apply only when the place holds a
   value. An object's role comes from its own workspace, so ids of another workspace answer 404 whatever the
   request's workspace is.
 """
@@ -93,7 +94,7 @@ POST   /api/v1/projects/{project_id}/retention/apply              project:path.p
 GET    /api/v1/projects/{project_id}/storage                      project:path.project_id read
 GET    /api/v1/resolve                                            workspace read
 
-POST   /api/v1/runs                                               workspace write; project?:body.project_id write
+POST   /api/v1/runs                                               workspace write; project?:body.project_id write; run?:body.run_id write; run?:body.parent_run_id read
 POST   /api/v1/runs/search                                        workspace read; project?:body.project_ids read
 POST   /api/v1/runs/count                                         workspace read; project?:body.project_ids read
 POST   /api/v1/runs/histories                                     run:body.run_ids read
@@ -131,7 +132,7 @@ POST   /api/v1/dataset-versions/{version_id}/ready                dataset-versio
 
 GET    /api/v1/models                                             workspace read
 POST   /api/v1/models                                             workspace write
-GET    /api/v1/model-versions                                     workspace read
+GET    /api/v1/model-versions                                     workspace read; run?:query.run_id read
 GET    /api/v1/models/{name}                                      workspace read
 PATCH  /api/v1/models/{name}                                      workspace write
 DELETE /api/v1/models/{name}                                      workspace delete
@@ -150,7 +151,7 @@ GET    /api/v1/models/{name}/aliases/{alias}                      workspace read
 PUT    /api/v1/models/{name}/aliases/{alias}                      workspace write
 DELETE /api/v1/models/{name}/aliases/{alias}                      workspace write
 GET    /api/v1/models/{name}/alias-history                        workspace read
-POST   /api/v1/models/{name}/evaluations                          workspace write
+POST   /api/v1/models/{name}/evaluations                          workspace write; dataset-version?:body.dataset_version_id read
 GET    /api/v1/models/{name}/evaluations/{evaluation_id}          workspace read
 POST   /api/v1/models/{name}/promote                              workspace write
 POST   /api/v1/models/{name}/rollback                             workspace write
@@ -201,7 +202,7 @@ POST   /api/2.0/mlflow/runs/log-metric                            run:body.run_i
 POST   /api/2.0/mlflow/runs/log-parameter                         run:body.run_id write
 POST   /api/2.0/mlflow/runs/log-batch                             run:body.run_id write
 POST   /api/2.0/mlflow/runs/log-inputs                            run:body.run_id write
-POST   /api/2.0/mlflow/runs/outputs                               run:body.run_id write
+POST   /api/2.0/mlflow/runs/outputs                               run:body.run_id write; logged-model?:body.models[].model_id read
 POST   /api/2.0/mlflow/runs/set-tag                               run:body.run_id write
 POST   /api/2.0/mlflow/runs/delete-tag                            run:body.run_id write
 GET    /api/2.0/mlflow/metrics/get-history                        run:query.run_id read
@@ -230,7 +231,7 @@ POST   /api/2.0/mlflow/registered-models/get-latest-versions      workspace read
 GET    /api/2.0/mlflow/registered-models/alias                    workspace read
 POST   /api/2.0/mlflow/registered-models/alias                    workspace write
 DELETE /api/2.0/mlflow/registered-models/alias                    workspace write
-POST   /api/2.0/mlflow/model-versions/create                      workspace write; source?:body.source read; run?:body.run_id read
+POST   /api/2.0/mlflow/model-versions/create                      workspace write; source?:body.source read; run?:body.run_id read; logged-model?:body.model_id read
 GET    /api/2.0/mlflow/model-versions/get                         workspace read
 GET    /api/2.0/mlflow/model-versions/search                      workspace read
 POST   /api/2.0/mlflow/model-versions/search                      workspace read

@@ -9,7 +9,6 @@ of the metadata store (``store/scope.py``), and leaves what the audit trail reco
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ridgeline.domain.accounts import ROLES, Action, Principal, role_allows, scope_allows
 from ridgeline.domain.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from ridgeline.domain.registry import LOGGED_MODEL_ID
 from ridgeline.server.auth import ANONYMOUS, SAFE_METHODS, identify
 from ridgeline.server.permission_table import PERMISSIONS
 from ridgeline.services.accounts import AccountService
@@ -30,14 +30,32 @@ from ridgeline.store.scope import DEFAULT_WORKSPACE_ID, enter_workspace
 WORKSPACE_HEADER = "x-ridgeline-workspace"
 WORKSPACE_COOKIE = "ridgeline_workspace"
 _KINDS = ("workspace", "workspace-name", "project", "run", "source", "dataset-version", "model-server", "logged-model")
-_RUN_SOURCE = re.compile(r"runs:/([^/]+)")
+
+
+def source_objects(sources: list[str]) -> tuple[list[str], list[str]]:
+    """(run ids, logged model ids) that model version sources name, read as the registry reads them
+    (services/registry.py ``_locate``): ``runs:/RUN/…``, ``mlflow-artifacts:/EXP/RUN/artifacts/…`` and
+    ``models:/m-…``. Other sources name nothing of ours by id (``models:/NAME/…`` is looked up by name, in the
+    request's workspace)."""
+    runs: list[str] = []
+    models: list[str] = []
+    for source in sources:
+        if source.startswith("runs:/"):
+            runs.append(source[len("runs:/") :].partition("/")[0])
+        elif source.startswith("mlflow-artifacts:/"):
+            parts = source[len("mlflow-artifacts:/") :].split("/")
+            if len(parts) >= 3 and parts[2] == "artifacts":
+                runs.append(parts[1])
+        elif source.startswith("models:/") and LOGGED_MODEL_ID.fullmatch(rest := source[len("models:/") :].strip("/")):
+            models.append(rest)
+    return [run for run in runs if run], models
 
 
 @dataclass(frozen=True)
 class Check:
     kind: str
     action: Action
-    place: str | None = None  # path.NAME, query.NAME or body.NAME, optionally /0
+    place: str | None = None  # path.NAME, query.NAME or body.NAME, optionally /0; body.NAME[].FIELD
     optional: bool = False
 
 
@@ -114,7 +132,11 @@ async def _values(request: Request, place: str) -> list[str]:
             body = orjson.loads(await request.body() or b"{}")
         except orjson.JSONDecodeError:
             raise InvalidArgument("the request body is not valid JSON", field="body") from None
-        found = body.get(name) if isinstance(body, dict) else None
+        listed, _, field = name.partition("[].")
+        found = body.get(listed) if isinstance(body, dict) else None
+        if field:  # NAME[].FIELD: FIELD of each object of the list NAME (a malformed list is the handler's to refuse)
+            found = [item.get(field) for item in found if isinstance(item, dict)] if isinstance(found, list) else None
+            found = [value for value in found if value is not None] if found is not None else None
     values = found if isinstance(found, list) else [] if found in (None, "") else [found]
     if not all(isinstance(value, str) for value in values):
         raise InvalidArgument(f"{name} must be a string or a list of strings", field=name)
@@ -213,7 +235,8 @@ class Authorizer:
         missing ones are left to the handler, which answers its own 404."""
         members = self.store.members
         if kind == "source":
-            kind, ids = "run", [m.group(1) for m in map(_RUN_SOURCE.match, ids) if m]
+            runs, models = source_objects(ids)
+            return {**self._places("run", runs, principal), **self._places("logged-model", models, principal)}
         if kind in ("run", "logged-model"):
             owners = members.run_projects(ids) if kind == "run" else members.logged_model_projects(ids)
             projects = members.project_places(owners.values(), principal.user_id)

@@ -22,6 +22,7 @@ from ridgeline.services.downsample import DownsampleMethod, downsample
 from ridgeline.services.names import random_run_name
 from ridgeline.store.metadata import MetadataStore
 from ridgeline.store.runs import BatchOutcome
+from ridgeline.store.scope import current_workspace
 
 MAX_PAGE = 1000
 MAX_OFFSET = 10_000_000
@@ -144,17 +145,25 @@ class TrackingService:
             "notes": v.check_text(spec.notes, "notes", v.MAX_NOTES_LENGTH),
             "parent_run_id": spec.parent_run_id,
         }
+        parent_workspace = None
         if spec.parent_run_id is not None:
             try:
-                self.get_run(v.check_id(spec.parent_run_id, "parent_run_id"))
+                parent = self.get_run_header(v.check_id(spec.parent_run_id, "parent_run_id"))
             except NotFound:
                 raise NotFound(f"parent run {spec.parent_run_id!r} does not exist", field="parent_run_id") from None
+            parent_workspace = self.store.projects.get(parent.project_id, stats=False).workspace_id
         if project_name is not None:
-            project = self.ensure_project(project_name)
+            workspace = current_workspace()
         elif spec.project_id is not None:
             project = self.store.projects.get(spec.project_id, stats=False)
+            workspace = project.workspace_id
         else:
             raise InvalidArgument("a run needs a project (a name or an id)", field="project")
+        if parent_workspace not in (None, workspace):
+            # A run of another workspace is no parent for this one (nor is its existence to be learnt here).
+            raise NotFound(f"parent run {spec.parent_run_id!r} does not exist", field="parent_run_id")
+        if project_name is not None:
+            project = self.ensure_project(project_name)
         if project.deleted:
             raise Conflict(f"project {project.name!r} is deleted; restore it first", field="project_id")
         values["project_id"] = project.id

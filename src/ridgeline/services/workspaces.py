@@ -86,7 +86,16 @@ class WorkspaceService:
     def project_roles(self, project_id: str) -> list[tuple[str, str]]:
         return self.members.project_roles(project_id)
 
-    def set_project_role(self, project_id: str, user_name: str, role: str | None) -> None:
+    def set_project_role(self, project_id: str, user_name: str, role: str | None, by: Principal) -> None:
+        """Give ``user_name`` a role on one project that replaces their workspace role there (None: remove it).
+        Only owners make or unmake owners here too: a project role of owner, or one replacing an owner's."""
         if role is not None:
             check_choice(role, ROLES, "role")
-        self.members.set_project_role(project_id, self.store.accounts.get_user(user_name).id, role)
+        user = self.store.accounts.get_user(user_name)
+        workspace_id = self.store.projects.get(project_id, stats=False).workspace_id
+        roles = {m.user_name: m.role for m in self.members.memberships(workspace_id=workspace_id)}
+        held = {roles.get(user_name), dict(self.members.project_roles(project_id)).get(user_name)}
+        mine = self.members.memberships(user_id=by.user_id) if by.user_id is not None else []
+        by_role = next((m.role for m in mine if m.workspace_id == workspace_id), "")
+        self._check_owner_change(by, by_role, role, "owner" if "owner" in held else None)
+        self.members.set_project_role(project_id, user.id, role)

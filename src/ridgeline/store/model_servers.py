@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from ridgeline.domain.errors import NotFound
 from ridgeline.store.database import Database
 from ridgeline.store.schema import model_servers, registered_models
+from ridgeline.store.scope import scoped
 from ridgeline.store.sql import upsert
 
 
@@ -64,9 +65,16 @@ class ModelServerStore:
         return found[0]
 
     def select(
-        self, *, model_id: str | None = None, server_id: str | None = None, seen_since: int = 0
+        self,
+        *,
+        model_id: str | None = None,
+        server_id: str | None = None,
+        seen_since: int = 0,
+        workspace_id: str | None = None,
     ) -> list[ModelServer]:
-        """Servers seen at or after ``seen_since`` (ms), most recently seen first."""
+        """Servers seen at or after ``seen_since`` (ms), most recently seen first. Without ``server_id`` (a
+        listing) only those serving models of ``workspace_id``, else of the current workspace; one server by id
+        is found wherever it is (the authorisation check has resolved it to its own workspace)."""
         query = (
             select(model_servers, registered_models.c.name.label("model_name"))
             .join(registered_models, registered_models.c.id == model_servers.c.model_id)
@@ -76,6 +84,8 @@ class ModelServerStore:
             query = query.where(model_servers.c.model_id == model_id)
         if server_id is not None:
             query = query.where(model_servers.c.id == server_id)
+        else:
+            query = query.where(registered_models.c.workspace_id == scoped(workspace_id))
         with self.db.read() as conn:
             rows = conn.execute(query.order_by(model_servers.c.last_seen_at.desc(), model_servers.c.id)).all()
         return [

@@ -202,13 +202,13 @@ def list_project_roles(project_id: str, request: Request) -> JSON:
 
 @router.put("/projects/{project_id}/members/{user}")
 def set_project_role(project_id: str, user: str, body: RoleBody, request: Request) -> JSON:
-    _workspaces(request).set_project_role(project_id, user, body.role)
+    _workspaces(request).set_project_role(project_id, user, body.role, _principal(request))
     return JSON({"user": user, "role": body.role})
 
 
 @router.delete("/projects/{project_id}/members/{user}", status_code=204)
 def remove_project_role(project_id: str, user: str, request: Request) -> Response:
-    _workspaces(request).set_project_role(project_id, user, None)
+    _workspaces(request).set_project_role(project_id, user, None, _principal(request))
     return Response(status_code=204)
 
 
