@@ -1,4 +1,6 @@
-// The native API from the browser: JSON in, JSON out, errors thrown with the server's message.
+// The native API from the browser: JSON in, JSON out, errors thrown with the server's message. Every request that
+// changes something carries the session's CSRF token (from <meta name="csrf-token">, see base.html): with accounts
+// on, the server refuses a change made with the session cookie alone.
 
 export class ApiError extends Error {
   constructor(status, error) {
@@ -10,8 +12,22 @@ export class ApiError extends Error {
   }
 }
 
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** The CSRF token of this page's session, or null (local mode, logged out, or a login that is not a session). */
+export function csrfToken() {
+  return document.querySelector('meta[name="csrf-token"]')?.content || null;
+}
+
+/** `headers` with the CSRF header added when `method` changes something and the page has a session. */
+export function withCsrf(method, headers = {}) {
+  const token = csrfToken();
+  if (token && !SAFE.has(method.toUpperCase())) return { ...headers, "X-CSRF-Token": token };
+  return headers;
+}
+
 export async function api(method, path, body = undefined) {
-  const init = { method, headers: { Accept: "application/json" } };
+  const init = { method, headers: withCsrf(method, { Accept: "application/json" }) };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

@@ -1,6 +1,12 @@
-// Shared by every page: local times, auto-submitting selects, and the "ready" signal tests and benchmarks wait for.
+// Shared by every page: local times, auto-submitting selects, the account bar (workspace switcher, log out), and
+// the "ready" signal tests and benchmarks wait for.
+import { api } from "./api.js";
 
 document.documentElement.classList.add("js");
+
+const WORKSPACE_COOKIE = "ridgeline_workspace";
+// What a cookie value may hold as is (the server reads it back unescaped): printable ASCII but ; " and \.
+const COOKIE_SAFE = /^[\x20-\x21\x23-\x3a\x3c-\x5b\x5d-\x7e]+$/;
 
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 const UNITS = [
@@ -25,13 +31,76 @@ export function describeTime(date, now = Date.now()) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/** Times in the reader's zone: relative when recent, or always the full local date and time with data-absolute. */
 export function localiseTimes(root = document) {
   for (const element of root.querySelectorAll("time[datetime]")) {
     const date = new Date(element.getAttribute("datetime"));
     if (Number.isNaN(date.getTime())) continue;
-    element.textContent = describeTime(date);
-    element.title = date.toLocaleString();
+    element.textContent = element.hasAttribute("data-absolute")
+      ? date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" })
+      : describeTime(date);
+    element.title = element.hasAttribute("data-absolute") ? date.toISOString() : date.toLocaleString();
   }
+}
+
+function workspaceCookie(value, maxAge) {
+  document.cookie = `${WORKSPACE_COOKIE}=${value}; Path=/; SameSite=Lax; Max-Age=${maxAge}`;
+}
+
+/** Forget this browser's workspace choice (the account's default applies again). */
+export function clearWorkspaceChoice() {
+  workspaceCookie("", 0);
+}
+
+function hasWorkspaceChoice() {
+  return document.cookie.split(";").some((part) => part.trim().startsWith(`${WORKSPACE_COOKIE}=`));
+}
+
+/**
+ * Make `name` this browser's workspace. A name a cookie can't carry as is (non-ASCII, or ; " \) becomes the
+ * account's default workspace instead, which the server uses when no cookie names one.
+ */
+export async function chooseWorkspace(name) {
+  if (COOKIE_SAFE.test(name)) {
+    workspaceCookie(name, 400 * 24 * 3600);
+  } else {
+    await api("PATCH", "/account", { default_workspace: name });
+    clearWorkspaceChoice();
+  }
+}
+
+function wireAccountBar() {
+  const bar = document.getElementById("account-nav");
+  if (!bar) return;
+  // A choice made in this browser by another account (or a workspace since deleted) names none of this user's:
+  // every page would answer 404, so drop it and load the page again.
+  if (bar.dataset.staleWorkspace !== undefined && hasWorkspaceChoice()) {
+    clearWorkspaceChoice();
+    if (!hasWorkspaceChoice()) window.location.reload();
+  }
+  const select = document.getElementById("workspace-switch");
+  select?.addEventListener("change", async () => {
+    if (!select.value) return;
+    select.disabled = true;
+    try {
+      await chooseWorkspace(select.value);
+      window.location.reload();
+    } catch (failure) {
+      select.disabled = false;
+      select.title = failure.message;
+    }
+  });
+  const logout = document.getElementById("logout");
+  logout?.addEventListener("click", async () => {
+    logout.disabled = true;
+    try {
+      await api("DELETE", "/session");
+    } catch {
+      // The session may have ended already; the login page is where to go either way.
+    }
+    clearWorkspaceChoice();
+    window.location.assign("/login");
+  });
 }
 
 /** Pages that draw after loading (charts) hold the signal with data-defer-ready and call markReady themselves. */
@@ -49,6 +118,7 @@ function wireAutosubmit() {
 function init() {
   localiseTimes();
   wireAutosubmit();
+  wireAccountBar();
   if (!document.querySelector("[data-defer-ready]")) markReady();
 }
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init, { once: true });
