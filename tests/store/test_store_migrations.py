@@ -4,20 +4,53 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import DatabaseError
 
+from ridgeline.domain.entities import LogBatch, MetricSeries
+from ridgeline.domain.ids import new_id
+from ridgeline.services.tracking import RunSpec, TrackingService
 from ridgeline.store import migrate
 from ridgeline.store.database import Database
 from ridgeline.store.metadata import MetadataStore
-from ridgeline.store.projects import DEFAULT_WORKSPACE_ID
 from ridgeline.store.schema import metadata, workspaces
+from ridgeline.store.scope import DEFAULT_WORKSPACE_ID
 
 TABLES = {table.name for table in metadata.sorted_tables}
+ACCOUNT_TABLES = {
+    "users",
+    "api_tokens",
+    "web_sessions",
+    "workspace_members",
+    "project_members",
+    "invitations",
+    "audit_log",
+}
+_AUDIT_ENTRY = {
+    "at": 1,
+    "actor": "cli:ana",
+    "action": "users.create",
+    "method": "CLI",
+    "path": "ridgeline users create",
+    "object": "user:bo",
+    "workspace_id": None,
+    "remote_addr": "local",
+    "status": 0,
+}
+
+
+def _rows(database: Database, tables: set[str]) -> dict[str, list[tuple[object, ...]]]:
+    with database.read() as connection:
+        return {
+            name: sorted(map(tuple, connection.execute(select(metadata.tables[name])).all()), key=repr)
+            for name in tables
+        }
 
 
 def _alembic_config() -> Config:
@@ -140,3 +173,40 @@ def test_concurrent_first_upgrades_leave_one_schema(backend_uri: str) -> None:
     finally:
         for database in databases:
             database.dispose()
+
+
+def test_upgrade_from_0008_keeps_every_row_and_adds_append_only_accounts_tables(backend_uri: str) -> None:
+    """Migration 0009 (accounts, audit log) on a database of the previous release: every row kept as it was, no
+    account made (the first start with accounts offers the first-admin link), and the audit log append-only."""
+    database = Database(backend_uri)
+    try:
+        migrate.upgrade(database, "0008")
+        old = MetadataStore(backend_uri, migrate=False)
+        try:
+            tracking = TrackingService(old)
+            project = tracking.create_project("before-accounts", "kept")
+            run = tracking.create_run(RunSpec(project_id=project.id, name="trainer"), params={"lr": "0.1"})
+            tracking.log_batch(run.id, LogBatch(new_id(), metrics=[MetricSeries("acc", [0, 1], [0.5, 0.9], [1, 2])]))
+        finally:
+            old.close()
+        old_tables = _tables(database) - {"alembic_version"}
+        assert not ACCOUNT_TABLES & old_tables
+        before = _rows(database, old_tables)
+        assert before["projects"] and before["runs"] and before["metric_blocks"] and before["latest_metrics"]
+
+        assert migrate.upgrade(database) is True
+        assert _revision(database) == "0009"
+        assert _tables(database) == TABLES | {"alembic_version"}
+        assert _rows(database, old_tables) == before
+    finally:
+        database.dispose()
+    store = MetadataStore(backend_uri)
+    try:
+        assert store.accounts.count_users() == 0
+        assert TrackingService(store).get_run(run.id).params == {"lr": "0.1"}
+        store.audit.append([_AUDIT_ENTRY])
+        with pytest.raises(DatabaseError, match="append-only"), store.database.write() as conn:
+            conn.execute(text("DELETE FROM audit_log"))
+        assert len(store.audit.query()) == 1
+    finally:
+        store.close()
