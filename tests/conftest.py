@@ -19,10 +19,18 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
+from ridgeline.server.rate_limit import reset_all
 from ridgeline.services.tracking import TrackingService
 from ridgeline.store.metadata import MetadataStore
 from support.postgres import PostgresCluster, require_postgres
 from support.servers import running_server
+
+
+@pytest.fixture(autouse=True)
+def _no_failed_attempts_carried_over() -> None:
+    """Every test server runs in this process and is reached from 127.0.0.1: one test's failed logins must not
+    count against the next one's."""
+    reset_all()
 
 
 @pytest.fixture(autouse=True)

@@ -109,16 +109,22 @@ def _from_credential(accounts: AccountService, credential: Credential, address: 
 
         return limited(accounts, address, None, by_token)
     name, password = credential.username, credential.password
-    return limited(accounts, address, name, lambda: accounts.principal(accounts.check_password(name, password)))
+    try:
+        return limited(accounts, address, name, lambda: accounts.principal(accounts.check_password(name, password)))
+    except Unauthenticated as refused:
+        refused.actor = name[:100]  # type: ignore[attr-defined]
+        raise
 
 
 def _from_session(accounts: AccountService, secret: str, method: str, csrf: str | None) -> Principal:
     session = accounts.session(secret)
     if method not in SAFE_METHODS and (csrf is None or not same_secret(csrf, session.csrf_token)):
-        raise PermissionDenied(
+        refused = PermissionDenied(
             "this request changes something but carries no valid CSRF token (X-CSRF-Token header): reload the page",
             field="csrf",
         )
+        refused.actor = session.user.name  # type: ignore[attr-defined]
+        raise refused
     return accounts.principal(session.user, session_id=session.id_hash)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException
 
-from ridgeline.domain.errors import RidgelineError
+from ridgeline.domain.errors import RateLimited, RidgelineError
 from ridgeline.server.hardening import SECURITY_HEADERS
 from ridgeline.server.responses import JSON
 
@@ -84,7 +84,10 @@ def _field_of(error: dict[str, Any]) -> str:
 
 async def _ridgeline_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RidgelineError)
-    return _respond(request, exc.http_status, exc.code, exc.message, exc.field, exc.details)
+    response = _respond(request, exc.http_status, exc.code, exc.message, exc.field, exc.details)
+    if isinstance(exc, RateLimited) and isinstance(exc.details, dict):
+        response.headers["Retry-After"] = str(exc.details.get("retry_after", 60))
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 from fastapi import Request
@@ -147,6 +148,23 @@ async def _values(request: Request, place: str) -> list[str]:
     return [value for value in values if value]
 
 
+@dataclass(frozen=True)
+class Named:
+    """The workspace a request names, and whether naming one it may not use is an error (the header) or not (the
+    UI's cookie)."""
+
+    name: str | None
+    strict: bool
+
+
+def named_workspace(request: Request) -> Named:
+    header = request.headers.get(WORKSPACE_HEADER)
+    if header:
+        return Named(header, strict=True)
+    # The UI's script percent-encodes the name, so any workspace name fits in a cookie.
+    return Named(unquote(request.cookies.get(WORKSPACE_COOKIE) or "") or None, strict=False)
+
+
 @dataclass
 class Decision:
     workspace_id: str | None
@@ -164,18 +182,17 @@ class Authorizer:
             return {}
         return {m.workspace_id: m.role for m in self.store.members.memberships(user_id=principal.user_id)}
 
-    def current_workspace(self, principal: Principal, roles: dict[str, str], named: str | None) -> str | None:
-        """The request's workspace: the one it names (header or cookie), else the caller's default, else their
-        first; None when they belong to none."""
+    def current_workspace(self, principal: Principal, roles: dict[str, str], named: Named) -> str | None:
+        """The request's workspace: the one it names (header, or the UI's cookie), else the caller's default, else
+        their first; None when they belong to none. A header naming a workspace the caller may not use answers
+        404; a cookie doing so (left by another account in the same browser) is ignored."""
         everything = principal.local or principal.system_admin
-        if named:
-            try:
-                workspace = self.store.members.workspace_by_name(named)
-            except NotFound:
-                workspace = None
-            if workspace is None or not (everything or workspace.id in roles):
-                raise NotFound(f"workspace {named!r} does not exist", field="workspace")
-            return workspace.id
+        if named.name:
+            workspace = self.store.members.workspace_by_name_or_none(named.name)
+            if workspace is not None and (everything or workspace.id in roles):
+                return workspace.id
+            if named.strict:
+                raise NotFound(f"workspace {named.name!r} does not exist", field="workspace")
         if everything and principal.user_id is None:
             return DEFAULT_WORKSPACE_ID
         user = self.store.accounts.user_by_id(principal.user_id) if principal.user_id else None
@@ -187,11 +204,19 @@ class Authorizer:
         return DEFAULT_WORKSPACE_ID if everything else None
 
     def decide(
-        self, principal: Principal, rule: Rule, values: dict[Check, list[str]], named_workspace: str | None
+        self,
+        principal: Principal,
+        rule: Rule,
+        values: dict[Check, list[str]],
+        named_workspace: Named,
+        decision: Decision | None = None,
     ) -> Decision:
+        """Check ``rule``; ``decision`` (given, or a new one) collects the workspace and the objects as they are
+        found, so that the audit trail can name them when a check refuses."""
         roles = self.roles(principal)
         workspace_id = self.current_workspace(principal, roles, named_workspace)
-        decision = Decision(workspace_id, [])
+        decision = decision or Decision(None, [])
+        decision.workspace_id = workspace_id
         if rule.kind == "admin" and not (principal.system_admin and principal.scope == "admin"):
             raise PermissionDenied("only administrators may do this (with a login or an admin-scoped token)")
         for check in rule.checks:
@@ -266,8 +291,10 @@ async def authorize(request: Request) -> Principal:
         raise PermissionDenied(f"{request.method} {template} declares no permission, so nobody may call it")
     try:
         principal = await identify(request, accounts)
-    except (Unauthenticated, PermissionDenied):
+    except (Unauthenticated, PermissionDenied) as refused:
         if rule.kind != "public":
+            # Who tried, when known (the session's user, the name sent with a password).
+            request.state.audit["login"] = getattr(refused, "actor", None)
             raise
         principal = ANONYMOUS
     request.state.principal = principal
@@ -278,20 +305,24 @@ async def authorize(request: Request) -> Principal:
         raise Unauthenticated("sign in: send an API token (Authorization: Bearer …) or log in at /login")
     if rule.kind == "signed-in" and request.method not in SAFE_METHODS and principal.scope != "admin":
         raise PermissionDenied("managing an account needs a login or an admin-scoped token")
-    named = request.headers.get(WORKSPACE_HEADER) or request.cookies.get(WORKSPACE_COOKIE)
+    named = named_workspace(request)
     if principal.local:
         # The local user owns everything: only the workspace is to be found (the default unless named).
         decision = Decision(DEFAULT_WORKSPACE_ID, [])
-        if named:
+        if named.name:
             decision = await run_in_threadpool(state.authorizer.decide, principal, Rule("signed-in"), {}, named)
+        request.state.audit.update(workspace_id=decision.workspace_id)
     else:
         values = {check: await _values(request, check.place) for check in rule.checks if check.place}
         for check in rule.checks:
             if check.place and not values[check] and not check.optional:
                 name = check.place.split(".", 1)[1].split("/")[0]
                 raise InvalidArgument(f"{name} is required", field=name)
-        decision = await run_in_threadpool(state.authorizer.decide, principal, rule, values, named)
-    request.state.audit.update(objects=decision.objects, workspace_id=decision.workspace_id)
+        decision = Decision(None, [])
+        try:
+            await run_in_threadpool(state.authorizer.decide, principal, rule, values, named, decision)
+        finally:
+            request.state.audit.update(objects=decision.objects, workspace_id=decision.workspace_id)
     if decision.workspace_id is not None:
         enter_workspace(decision.workspace_id)
     request.state.workspace_id = decision.workspace_id

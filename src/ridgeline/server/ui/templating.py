@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -119,7 +120,7 @@ def _signed_in_identity(request: Request) -> Identity:
         return Identity(accounts=True)
     visible = state.workspaces.visible(principal)
     names = {workspace.id: workspace.name for workspace, _ in visible}
-    chosen = request.cookies.get(WORKSPACE_COOKIE)
+    chosen = unquote(request.cookies.get(WORKSPACE_COOKIE) or "")
     current = names.get(getattr(request.state, "workspace_id", None) or "")
     if current is None and chosen in names.values():
         current = chosen

@@ -5,8 +5,6 @@ import { api } from "./api.js";
 document.documentElement.classList.add("js");
 
 const WORKSPACE_COOKIE = "ridgeline_workspace";
-// What a cookie value may hold as is (the server reads it back unescaped): printable ASCII but ; " and \.
-const COOKIE_SAFE = /^[\x20-\x21\x23-\x3a\x3c-\x5b\x5d-\x7e]+$/;
 
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 const UNITS = [
@@ -56,17 +54,9 @@ function hasWorkspaceChoice() {
   return document.cookie.split(";").some((part) => part.trim().startsWith(`${WORKSPACE_COOKIE}=`));
 }
 
-/**
- * Make `name` this browser's workspace. A name a cookie can't carry as is (non-ASCII, or ; " \) becomes the
- * account's default workspace instead, which the server uses when no cookie names one.
- */
+/** Make `name` this browser's workspace (percent-encoded: the server decodes it, so any name fits). */
 export async function chooseWorkspace(name) {
-  if (COOKIE_SAFE.test(name)) {
-    workspaceCookie(name, 400 * 24 * 3600);
-  } else {
-    await api("PATCH", "/account", { default_workspace: name });
-    clearWorkspaceChoice();
-  }
+  workspaceCookie(encodeURIComponent(name), 400 * 24 * 3600);
 }
 
 function wireAccountBar() {
