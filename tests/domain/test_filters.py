@@ -326,14 +326,36 @@ def test_format_then_parse_round_trips(expr: Expr) -> None:
     assert parse_filter(format_filter(expr)) == expr
 
 
+# Any text a filter may hold: everything but NUL and lone surrogates, which the grammar refuses.
+SEARCHABLE_TEXT = st.characters(exclude_characters="\x00", exclude_categories=["Cs"])
+
+
 @PROPERTY
-@given(key=st.text(min_size=1), value=st.text(), number=st.floats(allow_nan=False, allow_infinity=False))
+@given(
+    key=st.text(SEARCHABLE_TEXT, min_size=1),
+    value=st.text(SEARCHABLE_TEXT),
+    number=st.floats(allow_nan=False, allow_infinity=False),
+)
 def test_any_key_string_and_number_round_trip(key: str, value: str, number: float) -> None:
     expr = And((Compare(tag(key), "=", value), Compare(metric(key), "<=", number)))
     parsed = parse_filter(format_filter(expr))
     assert parsed == expr
     assert isinstance(parsed, And) and isinstance(parsed.items[1], Compare)
     assert math.copysign(1.0, float(parsed.items[1].value)) == math.copysign(1.0, number)
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [("tags.t = 'a\x00'", 11), ("params.`k\x00` = 'a'", 9), ("tags.t like '\udc80%'", 13)],
+)
+def test_nul_and_lone_surrogates_are_refused_where_they_stand(text: str, position: int) -> None:
+    """No stored value holds them, PostgreSQL cannot take NUL in text and neither backend a lone surrogate."""
+    with pytest.raises(FilterError, match="a NUL character or a lone surrogate") as refused:
+        parse_filter(text)
+    assert refused.value.position == position and refused.value.field == "filter"
+    with pytest.raises(FilterError) as refused_order:
+        parse_order_by(["metrics.a", "tags.`x\x00`"])
+    assert refused_order.value.field == "order_by"
 
 
 def test_iter_fields_lists_fields_in_text_order() -> None:

@@ -150,3 +150,16 @@ class HistoryOut(BaseModel):
     timestamps: list[int]
     total: int
     downsampled: bool
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, CONFLICT, UNAUTHENTICATED, …")
+    message: str
+    field: str | None = Field(None, description="the request field at fault, when there is one")
+    details: Any = Field(None, description="more about the failure, e.g. every rejected field of a batch")
+
+
+class ErrorBody(BaseModel):
+    """Every error of the native API: ``{"error": {"code", "message", "field"?, "details"?}}``."""
+
+    error: ErrorDetail

@@ -21,6 +21,9 @@ Grammar (keywords ``and or not in like ilike asc desc`` and field prefixes are c
 
     order_by  := field ['asc' | 'desc'] (',' field ['asc' | 'desc'])*     ascending unless 'desc'
 
+No text of a filter or order_by may hold a NUL character or a lone surrogate: no stored value holds one and the
+SQL backends cannot take them, so they are refused where they stand.
+
 Attributes (``attributes.<name>``, names case-insensitive): ``id`` (alias ``run_id``), ``name`` (alias
 ``run_name``), ``status``, ``user``, ``parent_run_id`` and ``project_id`` are text; ``start_time`` and
 ``end_time`` are numbers (epoch milliseconds).

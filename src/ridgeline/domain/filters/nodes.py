@@ -65,6 +65,9 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_\-./:]+")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # A maximal run, so that '>>' or '=<' is reported whole instead of as a valid operator plus garbage.
 _OPERATOR_RUN = re.compile(r"[=!<>]+")
+# Characters no stored value holds (validation refuses them) and no backend can be asked about: PostgreSQL refuses
+# NUL in text, SQLite's LIKE stops reading at it, and a lone surrogate cannot be encoded for either.
+_UNSEARCHABLE = re.compile("[\x00\ud800-\udfff]")
 # Escape a backslash only where leaving it bare would change its meaning; other backslashes stay readable.
 _STRING_ESCAPES = re.compile(r"""\\(?=[\\'"]|\Z)|'""")
 

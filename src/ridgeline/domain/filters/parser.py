@@ -15,6 +15,7 @@ from ridgeline.domain.filters.nodes import (
     _OPERATOR_RUN,
     _OPERATORS,
     _PREFIXES,
+    _UNSEARCHABLE,
     _WORD,
     MAX_FILTER_LENGTH,
     MAX_ORDER_KEYS,
@@ -154,8 +155,22 @@ _FIELD_EXAMPLES = "a field such as metrics.acc, params.lr, tags.team or attribut
 _OPERATOR_EXPECTED = "expected a comparison operator (=, !=, <, <=, >, >=), 'in' or 'like'"
 
 
+def _check_characters(source: str, what: str) -> None:
+    """Refuse a NUL or a lone surrogate up front, without quoting it: the SQL backends would fail on it (a 500
+    instead of a 400), and an error message holding a lone surrogate could not even be sent."""
+    found = _UNSEARCHABLE.search(source)
+    if found is not None:
+        raise FilterError(
+            f"Invalid {what} at position {found.start()}: {found.group()!a} (a NUL character or a lone "
+            "surrogate) is not allowed",
+            position=found.start(),
+            field=what,
+        )
+
+
 class _Parser:
     def __init__(self, source: str, what: str) -> None:
+        _check_characters(source, what)
         self.source = source
         self.what = what
         self.tokens = _tokenize(source, what)

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from ridgeline.server.deps import Artifacts
-from ridgeline.server.responses import JSON
+from ridgeline.server.responses import ERROR_RESPONSES, JSON
 from ridgeline.services.artifact_preview import DEFAULT_ROWS, MAX_ROWS, parquet_head
 from ridgeline.store.artifacts.paths import check_raw_url_path
 
-router = APIRouter(tags=["artifacts"])
+router = APIRouter(tags=["artifacts"], responses=ERROR_RESPONSES)
 
 
 @router.get("/runs/{run_id}/artifacts-preview/{path:path}")

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Header, Request, Response
 from ridgeline.domain.wire import artifact_to_json
 from ridgeline.server.artifact_streams import check_raw_artifact_path, download_response, receive_upload
 from ridgeline.server.deps import Artifacts
-from ridgeline.server.responses import JSON
+from ridgeline.server.responses import ERROR_RESPONSES, JSON
 from ridgeline.store.artifact_records import RunUsage
 
-router = APIRouter(tags=["artifacts"])
+router = APIRouter(tags=["artifacts"], responses=ERROR_RESPONSES)
 
 
 def _usage_json(usage: RunUsage) -> dict[str, object]:

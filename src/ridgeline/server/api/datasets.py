@@ -10,10 +10,10 @@ from pydantic import Field
 from ridgeline.domain.entities import Dataset
 from ridgeline.domain.wire import artifact_to_json, run_to_json, version_to_json
 from ridgeline.server.deps import Datasets, Who
-from ridgeline.server.responses import JSON
+from ridgeline.server.responses import ERROR_RESPONSES, JSON
 from ridgeline.server.schemas import Strict
 
-router = APIRouter(tags=["datasets"])
+router = APIRouter(tags=["datasets"], responses=ERROR_RESPONSES)
 
 
 class DatasetInput(Strict):

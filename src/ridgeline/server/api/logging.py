@@ -14,11 +14,11 @@ from ridgeline.domain.entities import MetricHistory
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.wire import encode_value
 from ridgeline.server.deps import Tracking
-from ridgeline.server.responses import JSON
+from ridgeline.server.responses import ERROR_RESPONSES, JSON
 from ridgeline.server.schemas import BatchIn, BatchOut, HistoriesRequest, HistoryOut
 from ridgeline.services.batches import ParsedBatch, parse_batch
 
-router = APIRouter(prefix="/runs/{run_id}", tags=["logging"])
+router = APIRouter(prefix="/runs/{run_id}", tags=["logging"], responses=ERROR_RESPONSES)
 
 
 @router.post(
@@ -140,7 +140,7 @@ def _history_json(history: MetricHistory) -> dict[str, Any]:
 
 MAX_HISTORIES = 1000
 
-histories_router = APIRouter(prefix="/runs", tags=["logging"])
+histories_router = APIRouter(prefix="/runs", tags=["logging"], responses=ERROR_RESPONSES)
 
 
 @histories_router.post("/histories")

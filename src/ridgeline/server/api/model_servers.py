@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from ridgeline.server.responses import JSON
+from ridgeline.server.responses import ERROR_RESPONSES, JSON
 from ridgeline.server.schemas import Strict
 from ridgeline.services.model_servers import ModelServerService, ServerReport
 from ridgeline.store.model_servers import ModelServer
 
-router = APIRouter(prefix="/model-servers", tags=["model servers"])
+router = APIRouter(prefix="/model-servers", tags=["model servers"], responses=ERROR_RESPONSES)
 
 
 def _service(request: Request) -> ModelServerService:

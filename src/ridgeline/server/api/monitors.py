@@ -14,11 +14,11 @@ from pydantic import BaseModel, Field, ValidationError
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.monitors_wire import alert_to_json, monitor_to_json, period_to_json
 from ridgeline.server.deps import Monitoring, principal_name
-from ridgeline.server.responses import JSON
+from ridgeline.server.responses import ERROR_RESPONSES, JSON
 from ridgeline.server.schemas import Strict
 from ridgeline.services.monitoring.spec import MonitorSpec, PredictionBatch
 
-router = APIRouter(prefix="/monitors", tags=["monitors"])
+router = APIRouter(prefix="/monitors", tags=["monitors"], responses=ERROR_RESPONSES)
 
 Name = Annotated[str, Path(max_length=250, description="the monitor's name")]
 User = Annotated[str, Depends(principal_name)]

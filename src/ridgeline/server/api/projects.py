@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query
 
 from ridgeline.domain.wire import project_to_json
 from ridgeline.server.deps import Tracking
-from ridgeline.server.responses import JSON
+from ridgeline.server.responses import ERROR_RESPONSES, JSON
 from ridgeline.server.schemas import ProjectCreate, ProjectList, ProjectOut, ProjectUpdate
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
 
 
 @router.post("", response_model=ProjectOut, status_code=201)

@@ -30,10 +30,10 @@ from ridgeline.server.api.registry_schemas import (
     VersionUpdate,
 )
 from ridgeline.server.deps import Registry, Tracking, Who
-from ridgeline.server.responses import JSON
+from ridgeline.server.responses import ERROR_RESPONSES, JSON
 from ridgeline.services.registry import VersionSpec, search, version_view
 
-router = APIRouter(tags=["registry"])
+router = APIRouter(tags=["registry"], responses=ERROR_RESPONSES)
 
 _ENCODED_SLASH_IN_NAME = re.compile(r"/models/[^/]*%2f", re.IGNORECASE)
 

@@ -18,11 +18,11 @@ from ridgeline.domain.registry_wire import model_version_to_json
 from ridgeline.domain.wire import NON_FINITE, decode_value, run_to_json, version_to_json
 from ridgeline.server.api.registry import ModelName, VersionNumber
 from ridgeline.server.deps import Datasets, Registry, Who
-from ridgeline.server.responses import JSON
+from ridgeline.server.responses import ERROR_RESPONSES, JSON
 from ridgeline.server.schemas import Strict
 from ridgeline.services.registry_gate import MAX_EVALUATIONS_LISTED, RegistryGate
 
-router = APIRouter(tags=["registry"])
+router = APIRouter(tags=["registry"], responses=ERROR_RESPONSES)
 
 _METRICS = '{name: number}; NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity"'
 

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from ridgeline.server.deps import Who
-from ridgeline.server.responses import JSON
+from ridgeline.server.responses import ERROR_RESPONSES, JSON
 from ridgeline.server.schemas import Strict
 from ridgeline.services.retention import MAX_AGE_DAYS, MAX_KEEP_LAST, RetentionPlan, RetentionService
 from ridgeline.store.retention import RetentionPolicy
 
-router = APIRouter(prefix="/projects/{project_id}/retention", tags=["retention"])
+router = APIRouter(prefix="/projects/{project_id}/retention", tags=["retention"], responses=ERROR_RESPONSES)
 
 
 def _retention(request: Request) -> RetentionService:

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.domain.wire import run_to_json
 from ridgeline.server.deps import Tracking
-from ridgeline.server.responses import JSON
+from ridgeline.server.responses import ERROR_RESPONSES, JSON
 from ridgeline.server.schemas import (
     Changed,
     CountRequest,
@@ -23,7 +23,7 @@ from ridgeline.server.schemas import (
 from ridgeline.services.batches import parse_batch
 from ridgeline.services.tracking import RunSpec
 
-router = APIRouter(prefix="/runs", tags=["runs"])
+router = APIRouter(prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES)
 
 
 @router.post("", response_model=RunOut, status_code=201)

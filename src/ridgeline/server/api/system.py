@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from ridgeline import __version__
 from ridgeline.domain.errors import NotFound
-from ridgeline.server.responses import JSON
+from ridgeline.server.responses import ERROR_RESPONSES, JSON
 
-router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"], responses=ERROR_RESPONSES)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 

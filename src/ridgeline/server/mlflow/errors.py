@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException
 
@@ -52,6 +52,13 @@ def error_for(request: Request, exc: Exception) -> JSON:
         if exc.status_code in (404, 405):
             return endpoint_not_found(request)
         return mlflow_error(exc.status_code, "BAD_REQUEST", str(exc.detail))
+    if isinstance(exc, DataError):
+        # The database refused a value the request carried (PostgreSQL takes no NUL character in text, no integer
+        # past 64 bits): the request is at fault, and a 5xx would only make MLflow's client send it again.
+        log.info("database refused a value on %s %s: %s", request.method, request.url.path, exc.orig)
+        return mlflow_error(
+            400, "INVALID_PARAMETER_VALUE", "a value in the request cannot be stored or searched (a NUL character?)"
+        )
     if isinstance(exc, OperationalError | InterfaceError | SQLAlchemyTimeoutError):
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
         return mlflow_error(503, "TEMPORARILY_UNAVAILABLE", "the metadata database is unavailable; try again shortly")
