@@ -84,7 +84,8 @@ def json_depth(body: bytes) -> int:
 def body_problem(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> str | None:
     """Why a JSON request body is refused before any parser sees it; None when it may go on."""
     try:
-        body.decode("utf-8")
+        if not body.isascii():  # ASCII (most bodies) is UTF-8; the check is a fast scan, decoding copies
+            body.decode("utf-8")
     except UnicodeDecodeError:
         return "request body is not valid UTF-8"
     # Fewer brackets than the limit cannot nest deeper than it: most bodies skip the scan.
