@@ -25,8 +25,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hostile import API, MLFLOW, T0, World, seed_world
 
-from conftest import API, MLFLOW, T0, World, seed_world
 from support.accounts import Team, team_server
 
 SERVER_IDS = {"default": "d0" * 16, "other": "0e" * 16}
@@ -367,7 +367,6 @@ LISTINGS = [
     ("GET", f"{API}/monitors", None),
     ("GET", f"{API}/model-servers?include_stale=true", None),
     ("GET", f"{API}/workspaces", None),
-    ("GET", f"{API}/audit", None),
     ("GET", f"{MLFLOW}/experiments/search?max_results=1000", None),
     ("POST", f"{MLFLOW}/runs/search", {}),
     ("GET", f"{MLFLOW}/registered-models/search", None),
@@ -392,6 +391,19 @@ def test_listings_show_nothing_of_another_workspace(two: Two, who: str) -> None:
             wrong.append(f"{method} {path}: {answer.status_code} {sorted(leaked)} {answer.text[:200]}")
     assert not wrong, "\n".join(wrong)
     assert mine.world.project_id in client.get(f"{API}/projects").text  # the listings do list something
+
+
+@pytest.mark.parametrize(
+    ("who", "their_actors"), [("outsider", {"owner", "editor", "viewer"}), ("owner", {"outsider"})]
+)
+def test_the_audit_log_shows_only_the_callers_workspace(two: Two, who: str, their_actors: set[str]) -> None:
+    """Entries of the other workspace's members never show. (The caller's own refused probes do, with the ids
+    they sent themselves: that is what an audit log is for.)"""
+    entries = two.team.client(who).get(f"{API}/audit", params={"limit": 1000}).json()["entries"]
+    assert entries
+    assert not [entry for entry in entries if entry["actor"] in their_actors]
+    workspace = "other" if who == "outsider" else "default"
+    assert {entry["workspace"] for entry in entries} <= {workspace, None}
 
 
 BY_NAME = [

@@ -28,8 +28,8 @@ import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import iter_route_contexts
+from hostile import API, MLFLOW, T0, World, seed_world
 
-from conftest import API, MLFLOW, T0, World, seed_world
 from ridgeline.config import Settings
 from ridgeline.domain.accounts import role_allows
 from ridgeline.server.app import create_app
