@@ -205,7 +205,7 @@ def test_oversized_bodies_are_refused_with_413_before_being_buffered(server: str
 
 
 def test_every_route_passes_the_auth_dependency(tmp_path: Path) -> None:
-    """DESIGN: every request goes through one authentication dependency — API, docs and health alike.
+    """DESIGN: every request goes through one authorisation dependency — API, docs and health alike.
 
     With that dependency made to refuse everyone, every route of the API description, and the routes outside
     it, must answer 401.
@@ -215,7 +215,7 @@ def test_every_route_passes_the_auth_dependency(tmp_path: Path) -> None:
     from ridgeline.config import Settings
     from ridgeline.domain.errors import Unauthenticated
     from ridgeline.server.app import create_app
-    from ridgeline.server.auth import authenticate
+    from ridgeline.server.permissions import authorize
 
     app = create_app(Settings.load(home=tmp_path))
     schema = app.openapi()
@@ -223,7 +223,7 @@ def test_every_route_passes_the_auth_dependency(tmp_path: Path) -> None:
     def refuse() -> None:
         raise Unauthenticated("nobody may pass")
 
-    app.dependency_overrides[authenticate] = refuse
+    app.dependency_overrides[authorize] = refuse
     # Routes outside the API description: UI pages, static files, docs, health.
     outside = ["/", "/projects/x", "/runs/x", "/compare", "/static/x/ui.css", "/healthz", "/openapi.json", "/docs"]
     calls = [("GET", path) for path in [*outside, "/docs/init.js", "/docs/assets/swagger-ui.css"]]
