@@ -256,12 +256,6 @@ def test_non_finite_numbers_anywhere_are_refused_cleanly_or_accepted(
         clean(response)
 
 
-@pytest.mark.xfail(
-    reason="known bug outside the hardening layer: api/monitors.py int()s timestamps that pydantic read from the "
-    'strings "NaN"/"Infinity" (ValueError/OverflowError), and services/monitoring/spec.py check_timestamps lets '
-    "1e300 through to an int64 cast that overflows (store/monitoring_events.py day_of then fails): both answer 500",
-    strict=False,
-)
 @pytest.mark.parametrize(
     ("kind", "timestamp"),
     [("predictions", '"NaN"'), ("predictions", '"Infinity"'), ("actuals", "1e300")],

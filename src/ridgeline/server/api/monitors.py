@@ -134,7 +134,7 @@ async def log_predictions(name: Name, request: Request, monitoring: Monitoring) 
         inputs=body.inputs,
         predictions=body.predictions,
         ids=None if body.ids is None else [str(value) for value in body.ids],
-        timestamps=None if body.timestamps is None else [int(value) for value in body.timestamps],
+        timestamps=body.timestamps,
         versions=body.versions,
         scores=body.scores,
         tags=body.tags,

@@ -117,7 +117,7 @@ class PredictionBatch:
     inputs: Mapping[str, Sequence[Any]]
     predictions: Sequence[Any]
     ids: Sequence[str] | None = None
-    timestamps: Sequence[int] | None = None  # epoch ms; None: now
+    timestamps: Sequence[int | float] | None = None  # epoch ms; None: now
     versions: Sequence[int | None] | None = None  # None: the version the monitor's target names now
     scores: Sequence[Any] | None = None
     tags: Mapping[str, Sequence[Any]] | None = None
@@ -166,11 +166,16 @@ def _epoch_ms(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value) and value >= 0
 
 
+# The end of year 9999: later "times" are mistakes, and past int64 they would overflow.
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+
+
 def check_timestamps(values: Sequence[Any]) -> NDArray[np.int64]:
     """Epoch milliseconds as int64; the first bad value is named."""
     array = np.asarray(values)
     if array.ndim == 1 and array.dtype.kind in "iuf":
-        good = np.isfinite(array) & (array >= 0) if array.dtype.kind == "f" else array >= 0
+        in_range = (array >= 0) & (array <= MAX_TIMESTAMP_MS)
+        good = np.isfinite(array) & in_range if array.dtype.kind == "f" else in_range
         if good.all():
             return array.astype(np.int64)
         index = int(np.argmin(good))
@@ -182,7 +187,7 @@ def check_timestamps(values: Sequence[Any]) -> NDArray[np.int64]:
                 if isinstance(value, bool)
                 or not isinstance(value, int | float)
                 or not math.isfinite(value)
-                or value < 0
+                or not 0 <= value <= MAX_TIMESTAMP_MS
             ),
             0,
         )
