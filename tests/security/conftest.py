@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from hostile import API, MLFLOW, T0, World, seed_world
+from hostile import API, MLFLOW, T0, ReconnectingTransport, World, seed_world
 
 from support.servers import running_server
 
@@ -46,7 +46,8 @@ def auth_headers(security_server: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def http(security_server: str, auth_headers: dict[str, str]) -> Iterator[httpx.Client]:
     """A plain client of the whole server (paths from the root), authenticated; it checks nothing itself."""
-    with httpx.Client(base_url=security_server, headers=auth_headers, timeout=60) as client:
+    transport = ReconnectingTransport()
+    with httpx.Client(base_url=security_server, headers=auth_headers, timeout=60, transport=transport) as client:
         yield client
 
 

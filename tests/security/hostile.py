@@ -86,6 +86,19 @@ def backticked(key: str) -> str:
 
 # -- requests and answers --------------------------------------------------------------------------------------------
 
+
+class ReconnectingTransport(httpx.HTTPTransport):
+    """Sends a request once more, on a fresh connection, when the kept-alive one turns out closed: the server closes
+    a connection after answering 500, and the next, unrelated request must not fail for it (its own traceback would
+    bury the 500 that is the real finding)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            return super().handle_request(request)
+
+
 # A lone surrogate as post() sends it: JSON's escape of half a UTF-16 pair.
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
