@@ -9,6 +9,7 @@ from __future__ import annotations
 import numbers
 import re
 import unicodedata
+from urllib.parse import unquote
 
 from ridgeline.domain.errors import InvalidArgument
 
@@ -24,6 +25,10 @@ MAX_TIMESTAMP_MS = 253_402_300_799_999
 
 _KEY = re.compile(r"[A-Za-z0-9_\-./: ]+")
 _ID = re.compile(r"[0-9a-f]{32}")
+# A URI scheme of two letters or more: one letter before ":" is a Windows drive (C:\...), a local path.
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]+):")
+# Decoding layers tried on a URI before looking for dot segments: %252e%252e is two, nobody nests deeper.
+_DECODING_ROUNDS = 4
 
 
 def _describe(value: object) -> str:
@@ -82,6 +87,40 @@ def check_encodable(text: str, field: str) -> str:
                 f"{field} holds a character that is not valid Unicode text at position {exc.start}", field=field
             ) from None
     return text
+
+
+def check_source_uri(value: object, field: str = "source", max_length: int = 10_000) -> str:
+    """Where a model version's files are: a URI of another store (``runs:/``, ``models:/``, ``mlflow-artifacts:/``,
+    ``s3://``, ...). A local path or ``file:`` URI is refused (the server would name, and a client later fetch,
+    files of the disk it runs on), and so is any ``..`` segment in any spelling: percent-encoded once or twice,
+    full-width, behind a backslash, ``?``, ``#`` or ``;``.
+    """
+    text = check_text(value, field, max_length)
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise InvalidArgument(f"{field} must not contain control characters", field=field)
+    scheme = _SCHEME.match(text)
+    if scheme is None or scheme.group(1).lower() == "file":
+        raise InvalidArgument(
+            f"{field} {_describe(text)} is a local path; a source is a URI such as runs:/RUN_ID/PATH, "
+            "models:/NAME/VERSION, mlflow-artifacts:/... or s3://bucket/path",
+            field=field,
+        )
+    if ".." in _uri_segments(text[scheme.end() :]):
+        raise InvalidArgument(f"{field} {_describe(text)} has a '..' segment", field=field)
+    return text
+
+
+def _uri_segments(rest: str) -> set[str]:
+    """The segments of a URI's path in every decoded and normalised form it could take further down the line."""
+    segments: set[str] = set()
+    for _ in range(_DECODING_ROUNDS):
+        folded = unicodedata.normalize("NFKC", rest)
+        segments.update(re.split(r"[/\\?#;]", folded))
+        decoded = unquote(folded)
+        if decoded == folded:
+            break
+        rest = decoded
+    return segments
 
 
 def check_metric_value(value: object, field: str) -> float:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ridgeline.domain.errors import InvalidArgument
+from ridgeline.store.artifacts.paths import check_path, contained
 
 MANIFEST_NAME = "ridgeline-model.json"
 FORMAT_VERSION = 1
@@ -75,6 +76,11 @@ def parse_manifest(data: bytes | str) -> Manifest:
     for name, kind in (("flavor", str), ("serialization", str), ("requirements", list), ("files", dict)):
         if not isinstance(raw.get(name), kind):
             raise InvalidArgument(f"{MANIFEST_NAME}: {name!r} is missing or not a {kind.__name__}", field=name)
+    # Names of files in the package: clean relative paths, so none is read from outside the package folder.
+    for name in raw["files"]:
+        check_path(name, "files")
+    if raw.get("input_example") is not None:
+        check_path(raw["input_example"], "input_example")
     known = {name for name in Manifest.__dataclass_fields__}
     return Manifest(**{key: value for key, value in raw.items() if key in known})
 
@@ -104,9 +110,18 @@ def describe_files(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def verify_files(folder: Path, manifest: Manifest) -> None:
-    """Refuse a package whose files are missing or differ from what the manifest recorded."""
+    """Refuse a package whose files are missing or differ from what the manifest recorded; a file reached
+    through a symlink that leads out of the package is refused unread. The input example, read when loading,
+    must be one of those files."""
+    if manifest.input_example is not None and manifest.input_example not in manifest.files:
+        raise InvalidArgument(
+            f"the input example {manifest.input_example!r} is not one of the package's recorded files",
+            field="input_example",
+        )
     for name, info in manifest.files.items():
         path = folder / name
+        if not contained(str(folder), str(path)):
+            raise InvalidArgument(f"model package file {name!r} leads outside {folder}", field="files")
         if not path.is_file():
             raise InvalidArgument(f"model package {folder} lacks its file {name!r}", field="files")
         if file_sha256(path) != info.get("sha256"):

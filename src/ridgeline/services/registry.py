@@ -32,6 +32,7 @@ from ridgeline.domain.registry import (
     parse_model_uri,
 )
 from ridgeline.domain.wire import encode_value
+from ridgeline.store.artifacts.paths import check_path
 from ridgeline.store.metadata import MetadataStore
 
 if TYPE_CHECKING:
@@ -58,6 +59,14 @@ class VersionSpec:
     version: int | None = None
     created_at: int | None = None
     stage: str = "None"
+
+
+def _folder(path: str) -> str:
+    """A folder in the artifact store that a source names: a clean relative path (the store's own rule; one
+    trailing ``/`` allowed), so that no later reader (download URI, lineage, serving, evaluation) is handed a
+    path that climbs out or starts again at the root (``runs:/RUN//proc/self/root/...``)."""
+    folder = path.removesuffix("/")
+    return check_path(folder, "source") if folder else ""
 
 
 def check_tags(tags: Mapping[str, str] | None, field: str = "tags") -> dict[str, str]:
@@ -184,9 +193,9 @@ class RegistryService:
 
     def create_version(self, name: str, spec: VersionSpec, *, user: str = "") -> ModelVersion:
         model = self.get_model(name)
-        source = v.check_text(spec.source, "source", 10_000)
-        if not source:
+        if not spec.source:
             raise InvalidArgument("a model version needs a source (where its files are)", field="source")
+        source = v.check_source_uri(spec.source, "source")
         run_id = v.check_id(spec.run_id, "run_id") if spec.run_id else None
         artifact_run_id, artifact_path, logged_model_id = self._locate(source, spec.logged_model_id)
         run_id = run_id or artifact_run_id
@@ -256,10 +265,10 @@ class RegistryService:
             return logged.run_id, logged.artifact_path, logged.id
         if source.startswith(_RUNS_URI):
             run_id, _, path = source[len(_RUNS_URI) :].partition("/")
-            return v.check_id(run_id, "source"), path.strip("/"), None
+            return v.check_id(run_id, "source"), _folder(path), None
         if source.startswith(_PROXY_URI):
             # mlflow-artifacts:/<experiment>/<run>/artifacts/<path>: the layout the MLflow-compatible API hands out.
-            parts = source[len(_PROXY_URI) :].strip("/").split("/", 3)
+            parts = _folder(source[len(_PROXY_URI) :]).split("/", 3)
             if len(parts) >= 3 and parts[2] == "artifacts":
                 return v.check_id(parts[1], "source"), parts[3] if len(parts) == 4 else "", None
         return None, "", None

@@ -4,11 +4,12 @@ stored with the same sha256 is not copied again)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ridgeline.domain import validation as v
 from ridgeline.domain.errors import InvalidArgument
 from ridgeline.services.exchange.format import Progress, chunks, pyarrow, quiet, read_lines, read_manifest
 from ridgeline.services.exchange.records import (
@@ -21,6 +22,7 @@ from ridgeline.services.exchange.records import (
     VersionData,
 )
 from ridgeline.services.exchange.sink import Sink
+from ridgeline.store.artifacts.paths import check_path
 from ridgeline.store.artifacts.storage import ArtifactStorage
 from ridgeline.store.metadata import MetadataStore
 from ridgeline.store.metrics import FLOAT64, INT64, SeriesArrays
@@ -56,11 +58,23 @@ class ImportSummary:
 def import_folder(
     store: MetadataStore, storage: ArtifactStorage, folder: Path, progress: Progress = quiet
 ) -> ImportSummary:
-    """Import the folder's project (matched by name, created as exported when absent) and its runs."""
-    read_manifest(folder)
+    """Import the folder's project (matched by name, created as exported when absent) and its runs.
+
+    Every file read is one the manifest lists (and read_manifest checked: a plain file inside the folder, with
+    its sha256), found from ids and paths that are checked first: rows naming ``../..`` or an absolute path
+    refuse the import before anything is written.
+    """
+    listed = set(read_manifest(folder)["files"])
     pyarrow()  # refused before anything is written when it is missing
     sink = Sink(store, storage)
     (project_row,) = read_lines(folder / "projects.jsonl")
+    run_rows = read_lines(folder / "runs.jsonl")
+    for row in run_rows:
+        _checked(v.check_id, row["id"], "runs.jsonl")
+    artifacts: dict[str, list[ArtifactData]] = {}
+    for row in read_lines(folder / "artifacts.jsonl"):
+        artifacts.setdefault(row["run_id"], []).append(_artifact(folder, row, listed))
+    inputs = _inputs_by_run(folder)
     summary = ImportSummary(project=project_row["name"])
     existing = sink.find_project(project_row["name"])
     if existing is not None:
@@ -81,13 +95,8 @@ def import_folder(
         )
         summary.project_created = True
 
-    inputs = _inputs_by_run(folder)
-    artifacts: dict[str, list[ArtifactData]] = {}
-    for row in read_lines(folder / "artifacts.jsonl"):
-        artifacts.setdefault(row["run_id"], []).append(_artifact(folder / "artifacts" / row["run_id"], row))
-    run_rows = read_lines(folder / "runs.jsonl")
     for done, row in enumerate(run_rows, 1):
-        metrics_file = folder / "metrics" / f"{row['id']}.parquet"
+        metrics_name = f"metrics/{row['id']}.parquet"
         run = RunData(
             id=row["id"],
             name=row["name"],
@@ -101,7 +110,7 @@ def import_folder(
             deleted_at=row["deleted_at"],
             params=row["params"],
             tags=row["tags"],
-            metrics=_read_metrics(metrics_file) if metrics_file.is_file() else {},
+            metrics=_read_metrics(folder / metrics_name) if metrics_name in listed else {},
             inputs=inputs.get(row["id"], []),
         )
         summary.add(row["id"], sink.write_run(project_id, run, artifacts.get(row["id"], [])))
@@ -138,8 +147,20 @@ def _inputs_by_run(folder: Path) -> dict[str, list[InputData]]:
     return found
 
 
-def _artifact(run_folder: Path, row: dict[str, Any]) -> ArtifactData:
-    source = run_folder / row["path"]
+def _checked(check: Callable[[str, str], str], value: Any, where: str) -> str:
+    """``value`` passed through ``check``, or the import refused naming the file whose row holds it."""
+    try:
+        return check(value, "dir")
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"{where}: {exc.message}; nothing was imported", field="dir") from None
+
+
+def _artifact(folder: Path, row: dict[str, Any], listed: set[str]) -> ArtifactData:
+    name = f"artifacts/{_checked(v.check_id, row['run_id'], 'artifacts.jsonl')}/"
+    name += _checked(check_path, row["path"], "artifacts.jsonl")
+    if name not in listed:
+        raise InvalidArgument(f"artifacts.jsonl names {name}, which the manifest does not list", field="dir")
+    source = folder / name
 
     def read() -> Iterator[bytes]:
         with source.open("rb") as handle:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -71,7 +73,8 @@ def write_manifest(folder: Path, project: str, counts: dict[str, int]) -> None:
     files = {
         path.relative_to(folder).as_posix(): sha256_file(path)
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name != MANIFEST
+        # Only the folder's own manifest is left out: an artifact may be called manifest.json too.
+        if path.is_file() and path.relative_to(folder).as_posix() != MANIFEST
     }
     manifest = {
         "format": FORMAT_NAME,
@@ -85,10 +88,30 @@ def write_manifest(folder: Path, project: str, counts: dict[str, int]) -> None:
     (folder / MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
 
 
+def _plain_files(folder: Path) -> set[str]:
+    """The folder's files (but the manifest), relative; a symlink or anything but a file or folder is refused
+    before any byte is read: an export holds plain files only, and a link would make the import read (and copy
+    into the artifact store) whatever it points to, outside the folder."""
+    found = set()
+    for parent, folders, names in os.walk(folder):
+        for name in folders + names:
+            entry = Path(parent, name)
+            mode = entry.lstat().st_mode
+            relative = entry.relative_to(folder).as_posix()
+            if stat.S_ISLNK(mode) or not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                raise InvalidArgument(
+                    f"{relative} in {folder} is a symlink or special file: an export folder holds plain files only",
+                    field="dir",
+                )
+            if stat.S_ISREG(mode) and relative != MANIFEST:
+                found.add(relative)
+    return found
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
     """The folder's manifest, once its format version is known and every file matches its sha256."""
     path = folder / MANIFEST
-    if not path.is_file():
+    if not path.is_file() or path.is_symlink():
         raise InvalidArgument(f"{folder} has no {MANIFEST}: it is not a Ridgeline export", field="dir")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -107,7 +130,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     files = manifest.get("files")
     if not isinstance(files, dict):
         raise InvalidArgument(f"{path} lists no files", field="dir")
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST}
+    present = _plain_files(folder)
     unlisted = sorted(present - set(files))
     if unlisted:
         raise InvalidArgument(f"{unlisted[0]} is not listed in the manifest: the folder was changed", field="dir")

@@ -2,9 +2,11 @@
 
 An artifact path is accepted only when it is a clean relative POSIX path: segments of printable characters,
 none empty, ``.`` or ``..``, no backslash, no percent-encoding (so ``%2e%2e``, ``%252e%252e``, ``%2f`` and
-``%5c`` cannot turn into traversal after some later layer decodes them), no control characters or NUL, and a
-bounded length. Local storage additionally resolves every real path and refuses one that leaves the root
-(a symlink placed inside the store cannot lead outside it): see :func:`contained`.
+``%5c`` cannot turn into traversal after some later layer decodes them), no control characters or NUL, no
+segment that Unicode compatibility normalisation (NFKC) turns into a dot segment or a separator (the full-width
+dot U+FF0E and solidus U+FF0F, which some tools fold into ``.`` and ``/``), and a bounded length. Local storage
+additionally resolves every real path and refuses one that leaves the root (a symlink placed inside the store
+cannot lead outside it): see :func:`contained`.
 """
 
 from __future__ import annotations
@@ -46,7 +48,19 @@ def check_path(path: object, field: str = "path") -> str:
             )
         if len(segment.encode()) > MAX_SEGMENT_LENGTH:
             raise InvalidArgument(f"an artifact path segment is longer than {MAX_SEGMENT_LENGTH} bytes", field=field)
+        if not segment.isascii() and _folds_into_traversal(segment):
+            raise InvalidArgument(
+                f"artifact path segment {segment!r} reads as '.', '..' or a separator once Unicode-normalised",
+                field=field,
+            )
     return path
+
+
+def _folds_into_traversal(segment: str) -> bool:
+    """Whether NFKC (what a filesystem, an object store's tooling or a later client may apply) makes the
+    segment a dot segment or gives it a separator."""
+    folded = unicodedata.normalize("NFKC", segment)
+    return folded in (".", "..") or "/" in folded or "\\" in folded
 
 
 def check_prefix(prefix: str | None, field: str = "prefix") -> str:
