@@ -2,6 +2,7 @@
 // HTML and SVG are shown as their source text (never rendered): a user's file must not run in this origin.
 import { api } from "./api.js";
 import { downloadUrl, encodePath, formatBytes, readHead } from "./artifact-links.js";
+import { plotlyText } from "./charts.js";
 
 const TEXT_LIMIT = 200 * 1024;
 const CSV_LIMIT = 256 * 1024;
@@ -97,6 +98,23 @@ function table(columns, rows) {
   return wrap;
 }
 
+// Plotly reads a subset of HTML in a figure's labels: <a href> becomes a link, <b>, <i>, <sup> or <span style>
+// a style attribute (refused by the page's CSP). A logged figure is the run's data, so each of its strings is
+// entity-escaped to show as typed, but for line breaks and hover templates' <extra>, which only lay text out.
+const LAYOUT_TAGS = /(<br\s*\/?>|<\/?extra>)/i;
+
+/** `value` (a parsed figure, or any part of it) with every string's markup escaped for Plotly. */
+export function figureText(value) {
+  if (typeof value === "string") {
+    return value.split(LAYOUT_TAGS).map((part, i) => (i % 2 ? part : plotlyText(part))).join("");
+  }
+  if (Array.isArray(value)) return value.map(figureText);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, figureText(item)]));
+  }
+  return value;
+}
+
 function isFigure(value) {
   return value && typeof value === "object" && Array.isArray(value.data) && !Array.isArray(value);
 }
@@ -107,9 +125,9 @@ async function drawFigure(container, figure) {
   chart.setAttribute("aria-label", "Plotly figure");
   container.append(chart);
   // The figure's own layout, without anything that could reach outside (images from other hosts are refused
-  // by the page's CSP anyway); Plotly turns label markup into SVG text and drops unsafe links itself.
-  const layout = { ...(figure.layout || {}), autosize: true };
-  await window.Plotly.newPlot(chart, figure.data, layout, { displaylogo: false, responsive: true });
+  // by the page's CSP anyway); its text escaped, so that no label becomes a link or markup.
+  const layout = { ...figureText(figure.layout || {}), autosize: true };
+  await window.Plotly.newPlot(chart, figureText(figure.data), layout, { displaylogo: false, responsive: true });
 }
 
 async function previewInto(container, runId, file) {

@@ -20,10 +20,17 @@ function axisValues(dimension) {
   return { numeric: false, values: dimension.values.map((v) => (v === null || v === undefined ? null : String(v))) };
 }
 
-function scatterAxis(dimension, axis, colours) {
+/** The tick labels of a category axis over `values`: each one escaped (Plotly reads markup in tick labels too). */
+function categoryTicks(values) {
+  const categories = [...new Set(values)];
+  return { tickmode: "array", tickvals: categories, ticktext: categories.map((value) => plotlyText(value)) };
+}
+
+function scatterAxis(dimension, axis, colours, values) {
   return {
     type: axis.numeric ? "linear" : "category",
     categoryorder: axis.numeric ? undefined : "category ascending",
+    ...(axis.numeric ? {} : categoryTicks(values)),
     title: { text: plotlyText(`${dimension.kind === "params" ? "param" : "metric"} ${dimension.key}`), font: { size: 12 } },
     gridcolor: colours.grid,
     linecolor: colours.grid,
@@ -63,8 +70,8 @@ function drawScatter(element, { dimensions, runs, state }) {
     plot_bgcolor: colours.bg,
     font: { color: colours.fg, size: 11, family: getComputedStyle(element).fontFamily },
     margin: { l: 64, r: 16, t: 12, b: 48 },
-    xaxis: scatterAxis(xDimension, xAxis, colours),
-    yaxis: scatterAxis(yDimension, yAxis, colours),
+    xaxis: scatterAxis(xDimension, xAxis, colours, trace.x),
+    yaxis: scatterAxis(yDimension, yAxis, colours, trace.y),
     hovermode: "closest",
     hoverlabel: { bgcolor: colours.bg, bordercolor: colours.soft, font: { color: colours.fg } },
     showlegend: false,
