@@ -55,20 +55,6 @@ PAYLOADS = [
 ]
 URL_PAYLOADS = [param for param in PAYLOADS if param.values[0] != LONE_SURROGATE]
 
-# A gap outside this issue's files, reported to the owners of server/hardening.py and server/errors.py: a NUL
-# (%00 in a URL, \u0000 in JSON) or a lone surrogate (\udc80 in JSON) reaches database look-ups of native and UI
-# routes. PostgreSQL refuses NUL in text (a DataError, answered 500), SQLite cannot bind a lone surrogate (a 500)
-# and its LIKE reads a pattern only up to a NUL (wrong matches). The edge should refuse both with a 400 naming the
-# parameter. The marks are strict, so they must go once it does.
-EDGE_GAP = "NUL / lone surrogate reach the database through native and UI routes (hardening.py, errors.py)"
-
-
-def expect_edge_gap(request: pytest.FixtureRequest, payload: str, nul_on: tuple[str, ...], surrogate: bool) -> None:
-    """Mark the running test as an expected failure where ``payload`` meets the gap above on this backend."""
-    backend = request.node.callspec.params["security_server"]
-    if (payload == NUL and backend in nul_on) or (payload == LONE_SURROGATE and surrogate):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=EDGE_GAP))
-
 
 def literal(text: str) -> str:
     """``text`` as a string literal of the filter grammar: backslashes and single quotes escaped."""
@@ -99,8 +85,8 @@ class ReconnectingTransport(httpx.HTTPTransport):
             return super().handle_request(request)
 
 
-# A lone surrogate as post() sends it: JSON's escape of half a UTF-16 pair.
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+# A NUL or a lone surrogate as post() sends it (JSON escapes): the edge refuses the whole body (field "body").
+_REFUSED_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 def post(http: httpx.Client, path: str, body: dict[str, Any]) -> httpx.Response:
@@ -133,7 +119,7 @@ def check_error(response: httpx.Response, field: str | None = None) -> None:
         named = body["error"].get("field")
         assert named, f"{where}: a 400 must name the field: {body}"
         if field is not None:
-            fields = {field, "body"} if _ESCAPED_SURROGATE.search(response.request.content) else {field}
+            fields = {field, "body"} if _REFUSED_ESCAPE.search(response.request.content) else {field}
             assert named in fields, f"{where}: expected field {field!r}: {body}"
 
 

@@ -33,7 +33,6 @@ from hostile import (
     backticked,
     census,
     check_error,
-    expect_edge_gap,
     get_routes,
     like_literal,
     literal,
@@ -253,7 +252,6 @@ def test_ids_names_and_tokens_in_search_bodies_take_the_payload(
     http: httpx.Client, world: World, payload: str, unchanged: None, request: pytest.FixtureRequest
 ) -> None:
     """What a search names besides its filter: projects and experiments (by id or name), page tokens, views."""
-    expect_edge_gap(request, payload, nul_on=("postgresql",), surrogate=True)
     project = [world.project_id]
     attacks: list[tuple[str, dict[str, Any], str | None]] = [
         (f"{API}/runs/search", {"project_ids": [payload]}, "project_ids"),
@@ -279,8 +277,7 @@ def test_ids_names_and_tokens_in_search_bodies_take_the_payload(
 
 def test_mlflow_answers_a_nul_with_its_own_400(http: httpx.Client, world: World, unchanged: None) -> None:
     """MLflow's routes translate the database refusing a NUL (PostgreSQL) into INVALID_PARAMETER_VALUE, whether it
-    came in the URL or the body; on SQLite the look-up simply finds nothing. (The native routes await the same at
-    the edge: EDGE_GAP.)"""
+    came in the URL or the body; on SQLite the look-up simply finds nothing."""
     answers = [
         http.get(f"{MLFLOW}/experiments/get", params={"experiment_id": NUL}),
         http.get(f"{MLFLOW}/experiments/get-by-name", params={"experiment_name": NUL}),
@@ -325,7 +322,6 @@ def test_every_get_parameter_takes_the_payload(
     unchanged: None,
     request: pytest.FixtureRequest,
 ) -> None:
-    expect_edge_gap(request, payload, nul_on=("postgresql",), surrogate=False)
     failures = []
     for route in routes:
         for url, params in route.attacks(world, payload):
@@ -343,7 +339,6 @@ def test_like_wildcards_in_parameters_match_literally(
     http: httpx.Client, world: World, payload: str, request: pytest.FixtureRequest
 ) -> None:
     """Parameters that select by name or prefix take ``%`` and ``_`` as characters, never as wildcards."""
-    expect_edge_gap(request, payload, nul_on=("sqlite", "postgresql"), surrogate=False)
     for path, params, listed, field in (
         (f"{API}/projects", {"q": payload}, "projects", "q"),
         (f"{API}/runs/{world.run_id}/artifacts", {"prefix": payload}, "files", "prefix"),

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException
 
@@ -119,6 +119,13 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     return _respond(request, 503, "UNAVAILABLE", "the metadata database is unavailable; try again shortly")
 
 
+async def _database_refused_value(request: Request, exc: Exception) -> Response:
+    # The request carried a value the database cannot hold (an integer past 64 bits, text it refuses): the
+    # request's fault, and a 5xx would invite a retry.
+    log.info("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+    return _respond(request, 400, "INVALID_ARGUMENT", "a value in the request cannot be stored or searched")
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _respond(request, 500, "INTERNAL", "internal server error; the server log has the details")
@@ -132,4 +139,5 @@ def install_error_handlers(app: FastAPI, html_errors: HtmlErrorPage | None = Non
     # Third-party failures that mean "the database is down or busy", translated at the boundary.
     for database_error in (OperationalError, InterfaceError, SQLAlchemyTimeoutError):
         app.add_exception_handler(database_error, _database_unavailable)
+    app.add_exception_handler(DataError, _database_refused_value)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from typing import Final
+from urllib.parse import parse_qsl
 
 import numpy as np
 import orjson
@@ -81,6 +82,40 @@ def json_depth(body: bytes) -> int:
     return deepest
 
 
+# An escape of NUL or of a UTF-16 surrogate, with the backslashes before it (an even run is literal text) and, for
+# a high surrogate, the low one that may complete the pair.
+_ESCAPE = re.compile(rb"(\\+)u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})(\\u[dD][c-fC-F][0-9a-fA-F]{2})?")
+
+
+def text_problem(body: bytes) -> str | None:
+    """A NUL character or a lone surrogate escaped in JSON text: valid JSON, but no database stores it (PostgreSQL
+    refuses NUL, SQLite cannot bind a lone surrogate, its LIKE stops at a NUL), so it is refused at the edge."""
+    if b"\\u" not in body:
+        return None
+    for match in _ESCAPE.finditer(body):
+        if len(match.group(1)) % 2 == 0:
+            continue
+        code = match.group(2).lower()
+        if code == b"0000":
+            return "request body holds a NUL character (\\u0000), which text cannot contain"
+        if code[1:2] in b"cdef" or match.group(3) is None:
+            return "request body holds a lone UTF-16 surrogate escape, which is not a character"
+    return None
+
+
+def url_problem(scope: Scope) -> tuple[str, str] | None:
+    """(message, field) when the path or query holds a NUL character, which no name, id or filter may contain."""
+    path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    if b"%00" in path or b"\x00" in path:
+        return "the path holds a NUL character (%00)", "path"
+    query = scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        name = next((key for key, value in pairs if "\x00" in key + value), "query")
+        return f"query parameter {name!r} holds a NUL character (%00)", name
+    return None
+
+
 def body_problem(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> str | None:
     """Why a JSON request body is refused before any parser sees it; None when it may go on."""
     try:
@@ -88,6 +123,9 @@ def body_problem(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> str | None:
             body.decode("utf-8")
     except UnicodeDecodeError:
         return "request body is not valid UTF-8"
+    problem = text_problem(body)
+    if problem is not None:
+        return problem
     # Fewer brackets than the limit cannot nest deeper than it: most bodies skip the scan.
     if body.count(b"[") + body.count(b"{") > max_depth and json_depth(body) > max_depth:
         return f"JSON nested deeper than {max_depth} levels"
@@ -129,6 +167,10 @@ class Hardening:
             await self.app(scope, receive, send)
             return
         send = self._with_security_headers(scope, send)
+        in_url = url_problem(scope)
+        if in_url is not None:
+            await self._refuse(scope, send, 400, "INVALID_ARGUMENT", *in_url)
+            return
         headers = Headers(scope=scope)
         if (
             scope["method"] not in _MUTATING

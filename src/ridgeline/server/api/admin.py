@@ -27,6 +27,8 @@ from ridgeline.server.responses import ERROR_RESPONSES, JSON
 from ridgeline.services.workspaces import WorkspaceService
 
 router = APIRouter(tags=["administration"], responses=ERROR_RESPONSES)
+# The end of year 9999, in ms: later bounds are mistakes, and past 64 bits the database cannot compare them.
+MAX_MS = 253_402_300_799_999
 
 
 def _workspaces(request: Request) -> WorkspaceService:
@@ -218,9 +220,9 @@ def audit_log(
     actor: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
     object: Annotated[str | None, Query(max_length=200, description="object text contains")] = None,
-    since: Annotated[int | None, Query(ge=0, description="ms since the epoch")] = None,
-    until: Annotated[int | None, Query(ge=0)] = None,
-    before_id: Annotated[int | None, Query(ge=1, description="page: entries older than this id")] = None,
+    since: Annotated[int | None, Query(ge=0, le=MAX_MS, description="ms since the epoch")] = None,
+    until: Annotated[int | None, Query(ge=0, le=MAX_MS)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62, description="page: entries older than this id")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSON:
     """Audit entries, newest first: administrators see every workspace's, maintainers and owners their
