@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
