@@ -53,6 +53,7 @@ ROLE_HERE: dict[str, str | None] = {
 ROLE_IN_OWN_WORKSPACE = {**ROLE_HERE, "outsider": "owner"}
 CALLERS = tuple(ROLE_HERE)
 
+
 def app_routes(app: FastAPI) -> set[Route]:
     return {
         (method, str(context.path))

@@ -66,9 +66,7 @@ def team_server(home: Path, backend_uri: str, **overrides: Any) -> Iterator[Team
         admin = accounts.create_user("admin", PASSWORD, created_by="test", system_role="admin")
         team.tokens["admin"] = accounts.create_token(admin, "test", "admin").secret
         for role in ROLES:
-            user = accounts.create_user(
-                role, PASSWORD, created_by="test", workspace_id=DEFAULT_WORKSPACE_ID, role=role
-            )
+            user = accounts.create_user(role, PASSWORD, created_by="test", workspace_id=DEFAULT_WORKSPACE_ID, role=role)
             team.tokens[role] = accounts.create_token(user, "test", "admin").secret
         workspaces.create(OTHER_WORKSPACE, None)
         outsider = accounts.create_user("outsider", PASSWORD, created_by="test")
