@@ -14,8 +14,9 @@ HTML pages set the UI's strict policy themselves (ui/templating.py); an HTML res
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Final
+from typing import Any, Final
 from urllib.parse import parse_qsl
 
 import numpy as np
@@ -116,20 +117,48 @@ def url_problem(scope: Scope) -> tuple[str, str] | None:
     return None
 
 
-def body_problem(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> str | None:
-    """Why a JSON request body is refused before any parser sees it; None when it may go on."""
+def body_problem(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> tuple[str, str] | None:
+    """Why a JSON request body is refused before any parser sees it, and the field to name; None when it may go
+    on."""
     try:
         if not body.isascii():  # ASCII (most bodies) is UTF-8; the check is a fast scan, decoding copies
             body.decode("utf-8")
     except UnicodeDecodeError:
-        return "request body is not valid UTF-8"
-    problem = text_problem(body)
-    if problem is not None:
-        return problem
+        return "request body is not valid UTF-8", "body"
     # Fewer brackets than the limit cannot nest deeper than it: most bodies skip the scan.
     if body.count(b"[") + body.count(b"{") > max_depth and json_depth(body) > max_depth:
-        return f"JSON nested deeper than {max_depth} levels"
+        return f"JSON nested deeper than {max_depth} levels", "body"
+    problem = text_problem(body)
+    if problem is not None:
+        return problem, _field_holding(body)
     return None
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _field_holding(body: bytes) -> str:
+    """The dotted path of the first value holding what text_problem found (``tags.note``, ``run_ids.3``), so the
+    answer names the field as the route's own validation would; ``body`` when a key holds it. Parsed only in
+    this rare case, and no deeper than the depth limit just checked."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return "body"
+    return ".".join(_path_to_unstorable(document, [])) or "body"
+
+
+def _path_to_unstorable(value: Any, path: list[str]) -> list[str]:
+    if isinstance(value, str):
+        return path if _UNSTORABLE.search(value) else []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and _UNSTORABLE.search(key):
+            return path
+        found = _path_to_unstorable(item, [*path, str(key)])
+        if found:
+            return found
+    return []
 
 
 def _is_json(content_type: str) -> bool:
@@ -192,7 +221,7 @@ class Hardening:
         else:
             problem = await run_in_threadpool(body_problem, body, self.max_depth)
         if problem is not None:
-            await self._refuse(scope, send, 400, "INVALID_ARGUMENT", problem, "body")
+            await self._refuse(scope, send, 400, "INVALID_ARGUMENT", *problem)
             return
         await self.app(scope, _replay(body, receive), send)
 
