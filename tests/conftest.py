@@ -26,6 +26,22 @@ from support.postgres import PostgresCluster, require_postgres
 from support.servers import running_server
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _quick_password_hashes() -> Iterator[None]:
+    """Password hashes are argon2id at its smallest cost in this process's servers. The tests check what is hashed
+    and how it is used; the production cost (~0.1 s a hash, by design) would be most of their time. Servers started
+    as subprocesses keep the real cost."""
+    from argon2 import PasswordHasher
+
+    import ridgeline.services.accounts as accounts
+
+    saved = accounts._hasher, accounts._DUMMY_HASH
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    accounts._DUMMY_HASH = accounts._hasher.hash("not anyone's password")
+    yield
+    accounts._hasher, accounts._DUMMY_HASH = saved
+
+
 @pytest.fixture(autouse=True)
 def _no_failed_attempts_carried_over() -> None:
     """Every test server runs in this process and is reached from 127.0.0.1: one test's failed logins must not

@@ -20,6 +20,21 @@ from support.servers import running_server
 __all__ = ["API", "MLFLOW", "T0", "World", "seed_world"]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A module that sets ``SQLITE_ONLY = True`` (and says why) runs on SQLite alone: its PostgreSQL cases are
+    deselected, not skipped."""
+    dropped = [
+        item
+        for item in items
+        if getattr(getattr(item, "module", None), "SQLITE_ONLY", False)
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("security_server") == "postgresql"
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def security_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real server on a free loopback port, on a fresh SQLite file or PostgreSQL database; its base URL."""
