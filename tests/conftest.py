@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
+# One terminal width for every test process, set before anything builds a rich console: CLI output is checked as
+# unwrapped lines, and which test first imported the CLI must not decide its width.
+os.environ.setdefault("COLUMNS", "250")
 
 from ridgeline.server.rate_limit import reset_all
 from ridgeline.services.tracking import TrackingService

@@ -10,7 +10,6 @@ both apps share them). The counts are reset before and after each test.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +28,7 @@ from ridgeline.config import Settings
 from ridgeline.server.app import create_app
 from ridgeline.server.rate_limit import FailureLimit
 from support.accounts import PASSWORD, Team, team_server
+from support.coroutines import run_coroutine
 
 WRONG = "this is not the password"
 ELSEWHERE = "192.0.2.7"
@@ -60,7 +60,7 @@ def from_elsewhere(world: tuple[Team, FastAPI], method: str, path: str, **option
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost:5170") as client:
             return await client.request(method, path, **options)
 
-    return asyncio.run(send())
+    return run_coroutine(send())
 
 
 def _log_in(team: Team, name: str, password: str) -> httpx.Response:

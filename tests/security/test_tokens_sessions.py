@@ -9,7 +9,6 @@ and passwords is tested in tests/server/test_mlflow_auth.py.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -37,6 +36,7 @@ from ridgeline.services.accounts import AccountService, digest
 from ridgeline.store.metadata import MetadataStore
 from ridgeline.store.schema import metadata, web_sessions
 from support.accounts import PASSWORD, Team
+from support.coroutines import run_coroutine
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -223,7 +223,7 @@ def test_the_session_cookie_is_secure_over_https(tmp_path: Path) -> None:
             async with httpx.AsyncClient(transport=transport, base_url="https://localhost:5170") as client:
                 return await client.post(f"{API}/session", json={"name": "tls", "password": PASSWORD})
 
-        answer = asyncio.run(log_in())
+        answer = run_coroutine(log_in())
     finally:
         app.state.store.close()
     assert answer.status_code == 201, answer.text

@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 from api_helpers import check_response, error, ok
 
+from support.coroutines import run_coroutine
+
 
 def _client(server: str) -> httpx.Client:
     """A client on the server root (not /api/v1) that checks every response like the API client does."""
@@ -210,7 +212,6 @@ def test_every_route_passes_the_auth_dependency(tmp_path: Path) -> None:
     With that dependency made to refuse everyone, every route of the API description, and the routes outside
     it, must answer 401.
     """
-    import asyncio
 
     from ridgeline.config import Settings
     from ridgeline.domain.errors import Unauthenticated
@@ -238,7 +239,7 @@ def test_every_route_passes_the_auth_dependency(tmp_path: Path) -> None:
             return [(method, path, (await http.request(method, path, json={})).status_code) for method, path in calls]
 
     try:
-        answers = asyncio.run(statuses())
+        answers = run_coroutine(statuses())
     finally:
         app.state.store.close()
     assert [answer for answer in answers if answer[2] != 401] == []
