@@ -707,8 +707,6 @@ def test_error_pages_echo_the_path_and_query_as_text(guard: Guard, seeded: Seede
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     home = tmp_path_factory.mktemp("xss-accounts")
     with team_server(home, f"sqlite:///{home / 'meta.db'}") as running:
-        if httpx.get(f"{running.url}/login").status_code == 404:
-            pytest.skip("the account pages (/login, /account, /admin) are not served by this build")
         yield running
 
 
